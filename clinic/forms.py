@@ -1,0 +1,14 @@
+from django.contrib.auth.forms import AuthenticationForm
+
+
+class ClinicLoginForm(AuthenticationForm):
+    """Django's login form with hints for password managers (paste always works)."""
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        self.fields["username"].widget.attrs.update({"autocomplete": "username", "autofocus": True})
+        self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
+        self.error_messages["invalid_login"] = (
+            "That username and password do not match. Check them and try again; after "
+            "several wrong tries, sign-in from this computer pauses for a while."
+        )

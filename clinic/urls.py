@@ -1,0 +1,31 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from clinic import views as clinic_views
+from clinic.forms import ClinicLoginForm
+from dosing import views as dosing_views
+from registry import views as registry_views
+
+admin.site.site_header = "IsoCourse administration"
+admin.site.site_title = "IsoCourse admin"
+admin.site.index_title = "Registry administration"
+
+urlpatterns = [
+    path("", clinic_views.home, name="home"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(
+            authentication_form=ClinicLoginForm, redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("staff/", clinic_views.staff_worklist, name="staff-worklist"),
+    path("my/", clinic_views.portal_home, name="portal-home"),
+    path("patients/", registry_views.patient_list, name="patient-list"),
+    path("registry-admin/", registry_views.registry_admin_home, name="registry-admin-home"),
+    path("pharmacy/", dosing_views.pharmacy_home, name="pharmacy-home"),
+    path("healthz", clinic_views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,108 @@
+"""Clinic views: the role-based home redirect, the staff worklist, the portal, /healthz."""
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from clinic.celery import app as celery_app
+from clinic.models import Heartbeat
+from clinic.navigation import START_PAGE_BY_ROLE
+from clinic.tasks import HEARTBEAT
+from registry.roles import STAFF_ROLES, Role, primary_role, role_required
+
+
+@login_required
+def home(request):
+    """Send each role to its own start page."""
+    role = primary_role(request.user)
+    if role is None:
+        return render(request, "clinic/no_role.html", status=403)
+    return redirect(START_PAGE_BY_ROLE[role])
+
+
+@role_required(*STAFF_ROLES)
+def staff_worklist(request):
+    return render(
+        request,
+        "placeholder.html",
+        {
+            "title": "Worklist",
+            "lead": "Your start page: what needs attention today across the clinic.",
+            "coming": [
+                "Open flags by urgency (20 weeks reached, nodule count down 70%, positive mood "
+                "screen, positive pregnancy test) with acknowledge buttons",
+                "Today's and this week's visits",
+                "Overdue follow-ups",
+                "Pick-up windows closing within 2 days",
+                "Reminders that could not be sent",
+            ],
+        },
+    )
+
+
+@role_required(Role.PATIENT)
+def portal_home(request):
+    return render(
+        request,
+        "placeholder.html",
+        {
+            "title": "My course",
+            "lead": "Your own treatment course, at a glance.",
+            "coming": [
+                "Today's doses: morning and evening, in mg and capsules",
+                "Your next visit and, where needed, your next pregnancy test",
+                "When and where to pick up your current prescription",
+                "Which week of your course you are in, and your progress",
+                "A calendar you can subscribe to on your phone",
+            ],
+        },
+    )
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except Exception:
+        return False
+
+
+def _broker_ok() -> bool:
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+        return True
+    except Exception:
+        return False
+
+
+@require_GET
+@never_cache
+def healthz(request):
+    """Liveness for load balancers and people: 200 when database and broker answer, else 503.
+
+    Shows no patient data, so it needs no login.
+    """
+    database = _database_ok()
+    broker = _broker_ok()
+    beat = None
+    if database:
+        beat = (
+            Heartbeat.objects.filter(name=HEARTBEAT).values_list("last_run_at", flat=True).first()
+        )
+    body = {
+        "status": "ok" if database and broker else "unavailable",
+        "database": "ok" if database else "unavailable",
+        "broker": "ok" if broker else "unavailable",
+        "heartbeat_last_run_at": beat.isoformat() if beat else None,
+    }
+    status = 200 if database and broker else 503
+    if "text/html" in request.headers.get("Accept", ""):
+        return render(
+            request, "clinic/healthz.html", {"health": body, "heartbeat": beat}, status=status
+        )
+    return JsonResponse(body, status=status)

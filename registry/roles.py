@@ -1,0 +1,109 @@
+"""The five roles of the clinic and how a view asks for them.
+
+Roles are Django groups (created by migration registry/0002_roles). Registry is the lowest app,
+so roles live here and every other app may import them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404
+
+
+class Role(StrEnum):
+    PRESCRIBER = "Prescriber"
+    CLINICAL_STAFF = "Clinical staff"
+    REGISTRY_ADMIN = "Registry admin"
+    PHARMACIST = "Pharmacist"
+    PATIENT = "Patient"
+
+
+STAFF_ROLES = frozenset({Role.PRESCRIBER, Role.CLINICAL_STAFF})
+
+# What each group may do in the Django admin and in permission checks. The migrations that
+# create the groups copy this table at their point in history; tests/registry/test_roles.py
+# compares the database with it, so the two cannot drift apart.
+ROLE_PERMISSIONS: dict[Role, set[str]] = {
+    Role.PRESCRIBER: {
+        "registry.view_patient",
+        "registry.add_patient",
+        "registry.change_patient",
+    },
+    Role.CLINICAL_STAFF: {
+        "registry.view_patient",
+        "registry.add_patient",
+        "registry.change_patient",
+    },
+    Role.REGISTRY_ADMIN: {
+        "auth.view_user",
+        "auth.add_user",
+        "auth.change_user",
+        "auth.view_group",
+        "registry.view_patient",
+        "registry.view_historicalpatient",
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
+        "axes.view_accesslog",
+        "axes.view_accessfailurelog",
+    },
+    Role.PHARMACIST: set(),
+    Role.PATIENT: set(),
+}
+
+
+def roles_of(user) -> frozenset[Role]:
+    """The roles a user holds, cached on the user object for the request."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, "_clinic_roles", None)
+    if cached is None:
+        names = set(user.groups.values_list("name", flat=True))
+        cached = frozenset(role for role in Role if role.value in names)
+        if user.is_superuser:
+            cached |= {Role.REGISTRY_ADMIN}
+        user._clinic_roles = cached
+    return cached
+
+
+def primary_role(user) -> Role | None:
+    """The role whose start page a user lands on; clinical roles first."""
+    held = roles_of(user)
+    for role in (
+        Role.PRESCRIBER,
+        Role.CLINICAL_STAFF,
+        Role.PHARMACIST,
+        Role.REGISTRY_ADMIN,
+        Role.PATIENT,
+    ):
+        if role in held:
+            return role
+    return None
+
+
+def has_role(user, *roles: Role) -> bool:
+    return bool(roles_of(user) & set(roles))
+
+
+def role_required(*roles: Role):
+    """Only users holding one of `roles` reach the view.
+
+    Anonymous users go to the login page. Signed-in users of another role get 404, not 403:
+    a page they may not use is, for them, a page that does not exist (nothing to probe).
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not has_role(request.user, *roles):
+                raise Http404("No such page.")
+            return view(request, *args, **kwargs)
+
+        wrapper.allowed_roles = frozenset(roles)
+        return wrapper
+
+    return decorator
