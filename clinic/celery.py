@@ -1,7 +1,7 @@
 """The Celery application: settings that make background work safe (see DESIGN.md).
 
-Broker URL and transport options come from Django settings (CELERY_ namespace); the delivery
-rules below are fixed because every task in the project is written for them.
+Broker URL, transport options and the beat schedule come from Django settings (CELERY_
+namespace); the delivery rules below are fixed because every task is written for them.
 """
 
 import os
@@ -30,8 +30,5 @@ app.conf.update(
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
     timezone="UTC",
-    beat_schedule={
-        "heartbeat": {"task": "clinic.tasks.heartbeat", "schedule": 60.0},
-    },
 )
 app.autodiscover_tasks()

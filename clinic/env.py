@@ -16,6 +16,10 @@ from django.core.exceptions import ImproperlyConfigured
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 _MISSING = object()
+SUPPORTED_DATABASE_ENGINES = {
+    "django.db.backends.postgresql",
+    "django.db.backends.sqlite3",
+}
 
 
 def _raw(name: str) -> str | None:
@@ -91,8 +95,11 @@ def env_database(name: str, default_url: str) -> dict:
         config = environ.Env.db_url_config(url)
     except Exception as exc:  # django-environ raises several types for bad URLs
         raise ImproperlyConfigured(f"{name} is not a database URL: {exc}") from None
-    if not config.get("ENGINE"):
-        raise ImproperlyConfigured(f"{name}: unsupported database scheme in {url!r}.")
+    if config.get("ENGINE") not in SUPPORTED_DATABASE_ENGINES:
+        scheme = url.split(":", 1)[0]
+        raise ImproperlyConfigured(
+            f"{name}: the scheme {scheme!r} is not supported; use postgres:// or sqlite:///."
+        )
     return config
 
 

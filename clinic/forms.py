@@ -6,7 +6,10 @@ class ClinicLoginForm(AuthenticationForm):
 
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
-        self.fields["username"].widget.attrs.update({"autocomplete": "username", "autofocus": True})
+        # No autofocus: the first Tab must reach the skip link, and screen readers should
+        # start at the top of the page.
+        self.fields["username"].widget.attrs.pop("autofocus", None)
+        self.fields["username"].widget.attrs.update({"autocomplete": "username"})
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
         self.error_messages["invalid_login"] = (
             "That username and password do not match. Check them and try again; after "

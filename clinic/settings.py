@@ -63,8 +63,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "clinic.middleware.AbsoluteSessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "clinic.middleware.AbsoluteSessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -229,7 +229,14 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # Longer than any task may run, so an unacked task is not handed to a second worker.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Several deployments may share one Redis: each names its own queue.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "clinic")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 60, minimum=1)
+# Periodic work. Run exactly one beat process per deployment (duplicates double the work).
+CELERY_BEAT_SCHEDULE = {
+    "heartbeat": {"task": "clinic.tasks.heartbeat", "schedule": float(HEARTBEAT_SECONDS)},
+}
 
 # Logging: one line per event to stderr; the audit trail lives in the database.
 LOGGING = {

@@ -107,3 +107,31 @@ def role_required(*roles: Role):
         return wrapper
 
     return decorator
+
+
+def sync_role_groups(sender, apps=None, using="default", **kwargs):
+    """post_migrate: make each role group hold exactly ROLE_PERMISSIONS.
+
+    Migration 0002 created the groups; this keeps them in line with the table as later
+    migrations add models, and restores them after a test flush. Role permissions live in
+    code, so a change made by hand in the admin is put back at the next migrate.
+    Runs once, for the last app, when every app's permissions exist.
+    """
+    from django.apps import apps as installed_apps
+
+    if sender.label != list(installed_apps.get_app_configs())[-1].label:
+        return
+    apps = apps or installed_apps  # a test flush sends no migration state
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, dotted_names in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.using(using).get_or_create(name=role.value)
+        wanted = []
+        for dotted in sorted(dotted_names):
+            app_label, codename = dotted.split(".")
+            wanted.append(
+                Permission.objects.using(using).get(
+                    content_type__app_label=app_label, codename=codename
+                )
+            )
+        group.permissions.set(wanted)

@@ -1,0 +1,38 @@
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+from django.test import Client, override_settings
+
+from clinic.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from registry.models import Patient
+from registry.roles import primary_role
+
+
+@override_settings(DEBUG=True)
+def test_seed_demo_makes_one_working_account_per_role_and_prints_them(db, capsys):
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    for username, _first, _last, role, _staff in DEMO_ACCOUNTS:
+        user = User.objects.get(username=username)
+        assert primary_role(user) is role
+        assert username in out
+        response = Client().post(
+            "/accounts/login/", {"username": username, "password": DEMO_PASSWORD}
+        )
+        assert response.status_code == 302, username
+    assert Patient.objects.count() >= 3
+    assert Patient.objects.get(user__username="patient").full_name == "Alex Rivera"
+
+
+@override_settings(DEBUG=True)
+def test_seed_demo_can_run_twice(db):
+    call_command("seed_demo")
+    call_command("seed_demo")
+    assert User.objects.filter(username="nurse").count() == 1
+    assert Patient.objects.filter(email="alex.rivera@example.org").count() == 1
+
+
+def test_seed_demo_refuses_when_debug_is_off(db):
+    with pytest.raises(CommandError, match="only with DEBUG on"):
+        call_command("seed_demo")
+    assert not User.objects.exists()

@@ -1,0 +1,122 @@
+"""Every URL the project defines, requested by every role and anonymously (DESIGN.md: 404 for
+places a role may not use, never 403). A new URL without a row here fails the first test.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+ROLES = ["anonymous", "prescriber", "nurse", "registry_admin", "pharmacist", "patient"]
+STAFF = {"prescriber", "nurse"}
+
+OK, NOT_FOUND, LOGIN, ADMIN_LOGIN, HOME, NOT_ALLOWED = (
+    "200",
+    "404",
+    "login",
+    "admin-login",
+    "home",
+    "405",
+)
+
+
+def only(roles, allowed=OK, others=NOT_FOUND):
+    """Answers for a page only `roles` may use: login for anonymous, 404 for other roles."""
+    return {
+        role: (LOGIN if role == "anonymous" else allowed if role in roles else others)
+        for role in ROLES
+    }
+
+
+def everyone(answer, anonymous=None):
+    return {role: (anonymous or answer) if role == "anonymous" else answer for role in ROLES}
+
+
+# url name -> (reverse kwargs, {role: expected answer to GET})
+TABLE = {
+    "home": ({}, everyone("role-start", anonymous=LOGIN)),
+    "login": ({}, everyone(HOME, anonymous=OK)),
+    "logout": ({}, everyone(NOT_ALLOWED)),
+    "password_change": ({}, everyone(OK, anonymous=LOGIN)),
+    "password_change_done": ({}, everyone(OK, anonymous=LOGIN)),
+    "password_reset": ({}, everyone(OK)),
+    "password_reset_done": ({}, everyone(OK)),
+    "password_reset_confirm": ({"uidb64": "MQ", "token": "set-password"}, everyone(OK)),
+    "password_reset_complete": ({}, everyone(OK)),
+    "staff-worklist": ({}, only(STAFF)),
+    "patient-list": ({}, only(STAFF)),
+    "portal-home": ({}, only({"patient"})),
+    "pharmacy-home": ({}, only({"pharmacist"})),
+    "registry-admin-home": ({}, only({"registry_admin"})),
+    "healthz": ({}, everyone(OK)),
+    "admin:index": ({}, {**only({"registry_admin"}, others=ADMIN_LOGIN), "anonymous": ADMIN_LOGIN}),
+}
+
+
+def project_url_names(resolver=None, namespace=""):
+    """Names of every URL pattern, walking includes; the admin is represented by its index."""
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                yield "admin:index"
+                continue
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from project_url_names(pattern, inner)
+        elif isinstance(pattern, URLPattern):
+            assert pattern.name, f"URL pattern {pattern.pattern} has no name"
+            yield namespace + pattern.name
+
+
+def test_every_url_of_the_project_has_a_row_in_the_table():
+    names = set(project_url_names())
+    assert names - set(TABLE) == set(), "add rows for these URLs"
+    assert set(TABLE) - names == set(), "these rows name URLs that no longer exist"
+
+
+CASES = [(name, role) for name in TABLE for role in ROLES]
+
+
+@pytest.mark.parametrize(("url_name", "role"), CASES, ids=[f"{n}-{r}" for n, r in CASES])
+def test_each_role_gets_the_answer_the_table_gives(client, personas, url_name, role):
+    kwargs, expected_by_role = TABLE[url_name]
+    expected = expected_by_role[role]
+    if role != "anonymous":
+        client.force_login(personas[role])
+    response = client.get(reverse(url_name, kwargs=kwargs or None))
+    if expected == OK:
+        assert response.status_code == 200
+    elif expected == NOT_FOUND:
+        assert response.status_code == 404
+    elif expected == NOT_ALLOWED:
+        assert response.status_code == 405
+    elif expected == LOGIN:
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("login") + "?next=")
+    elif expected == ADMIN_LOGIN:
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("admin:login"))
+    elif expected == HOME:
+        assert response.status_code == 302
+        assert response.url == reverse("home")
+    elif expected == "role-start":
+        from clinic.navigation import START_PAGE_BY_ROLE
+        from registry.roles import primary_role
+
+        assert response.status_code == 302
+        assert response.url == reverse(START_PAGE_BY_ROLE[primary_role(personas[role])])
+    else:  # pragma: no cover - a typo in the table
+        pytest.fail(f"unknown expectation {expected}")
+
+
+def test_a_user_without_a_role_is_told_so(client, db):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="norole"))
+    response = client.get(reverse("home"))
+    assert response.status_code == 403
+    assert "no role yet" in response.content.decode()
+
+
+def test_the_admin_has_no_sign_in_page_of_its_own(client, db):
+    response = client.get(reverse("admin:login"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login") + "?next=")
