@@ -8,7 +8,7 @@ def frame(request):
     """What base.html needs on every page: the site name, version and the user's places."""
     user = getattr(request, "user", None)
     return {
-        "site_name": settings.SITE_NAME,
+        "brand_name": settings.SITE_NAME,
         "app_version": clinic.__version__,
         "nav_items": nav_items_for(user) if user is not None else [],
     }
