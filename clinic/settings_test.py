@@ -37,6 +37,10 @@ STORAGES = {
 
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
+# WhiteNoise looks for STATIC_ROOT at start-up; tests never collect into it.
+STATIC_ROOT = VAR_DIR / "test-staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so a Celery worker started by a test can open the same database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-clinic.sqlite3")}
