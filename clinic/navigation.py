@@ -18,10 +18,17 @@ class NavItem:
 
 
 NAV_BY_ROLE: dict[Role, tuple[NavItem, ...]] = {
-    Role.PRESCRIBER: (NavItem("Worklist", "staff-worklist"), NavItem("Patients", "patient-list")),
+    Role.PRESCRIBER: (
+        NavItem("Worklist", "staff-worklist"),
+        NavItem("Patients", "patient-list"),
+        NavItem("Enrol a patient", "patient-enrol"),
+        NavItem("Pharmacies", "pharmacy-list"),
+    ),
     Role.CLINICAL_STAFF: (
         NavItem("Worklist", "staff-worklist"),
         NavItem("Patients", "patient-list"),
+        NavItem("Enrol a patient", "patient-enrol"),
+        NavItem("Pharmacies", "pharmacy-list"),
     ),
     Role.PHARMACIST: (NavItem("Dispensing", "pharmacy-home"),),
     Role.REGISTRY_ADMIN: (

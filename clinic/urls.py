@@ -2,10 +2,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from clinic import patient_views
 from clinic import views as clinic_views
 from clinic.forms import ClinicLoginForm
 from dosing import views as dosing_views
-from registry import views as registry_views
 
 admin.site.site_header = "IsoCourse administration"
 admin.site.site_title = "IsoCourse admin"
@@ -23,8 +23,8 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("staff/", clinic_views.staff_worklist, name="staff-worklist"),
     path("my/", clinic_views.portal_home, name="portal-home"),
-    path("patients/", registry_views.patient_list, name="patient-list"),
-    path("registry-admin/", registry_views.registry_admin_home, name="registry-admin-home"),
+    path("patients/<int:pk>/", patient_views.patient_detail, name="patient-detail"),
+    path("", include("registry.urls")),
     path("pharmacy/", dosing_views.pharmacy_home, name="pharmacy-home"),
     path("healthz", clinic_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -23,20 +23,26 @@ class Role(StrEnum):
 
 STAFF_ROLES = frozenset({Role.PRESCRIBER, Role.CLINICAL_STAFF})
 
-# What each group may do in the Django admin and in permission checks. The migrations that
-# create the groups copy this table at their point in history; tests/registry/test_roles.py
-# compares the database with it, so the two cannot drift apart.
+# What each group may do in the Django admin and in permission checks. Migration 0002 created
+# the groups; sync_role_groups (post_migrate) applies this table after every migrate, and
+# tests/registry/test_roles.py compares the database with it.
+_STAFF_PERMISSIONS = {
+    "registry.view_patient",
+    "registry.add_patient",
+    "registry.change_patient",
+    "registry.view_priortreatment",
+    "registry.add_priortreatment",
+    "registry.change_priortreatment",
+    "registry.view_portalinvitation",
+    "registry.add_portalinvitation",
+    # Staff may read which pharmacies are certified; only registry admins change that.
+    "registry.view_pharmacy",
+    "registry.view_pharmacycertification",
+}
+
 ROLE_PERMISSIONS: dict[Role, set[str]] = {
-    Role.PRESCRIBER: {
-        "registry.view_patient",
-        "registry.add_patient",
-        "registry.change_patient",
-    },
-    Role.CLINICAL_STAFF: {
-        "registry.view_patient",
-        "registry.add_patient",
-        "registry.change_patient",
-    },
+    Role.PRESCRIBER: set(_STAFF_PERMISSIONS),
+    Role.CLINICAL_STAFF: set(_STAFF_PERMISSIONS),
     Role.REGISTRY_ADMIN: {
         "auth.view_user",
         "auth.add_user",
@@ -44,6 +50,19 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
         "auth.view_group",
         "registry.view_patient",
         "registry.view_historicalpatient",
+        "registry.view_pharmacy",
+        "registry.add_pharmacy",
+        "registry.change_pharmacy",
+        "registry.view_historicalpharmacy",
+        "registry.view_pharmacycertification",
+        "registry.add_pharmacycertification",
+        "registry.change_pharmacycertification",
+        "registry.view_historicalpharmacycertification",
+        "registry.view_certificationchange",
+        "registry.view_pharmacist",
+        "registry.add_pharmacist",
+        "registry.change_pharmacist",
+        "registry.delete_pharmacist",
         "axes.view_accessattempt",
         "axes.delete_accessattempt",
         "axes.view_accesslog",

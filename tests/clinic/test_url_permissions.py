@@ -30,7 +30,11 @@ def everyone(answer, anonymous=None):
     return {role: (anonymous or answer) if role == "anonymous" else answer for role in ROLES}
 
 
-# url name -> (reverse kwargs, {role: expected answer to GET})
+def a_patient(personas):
+    return {"pk": personas["patient"].patient.pk}
+
+
+# url name -> (reverse kwargs, or a function of the personas giving them; {role: answer to GET})
 TABLE = {
     "home": ({}, everyone("role-start", anonymous=LOGIN)),
     "login": ({}, everyone(HOME, anonymous=OK)),
@@ -43,6 +47,13 @@ TABLE = {
     "password_reset_complete": ({}, everyone(OK)),
     "staff-worklist": ({}, only(STAFF)),
     "patient-list": ({}, only(STAFF)),
+    "patient-enrol": ({}, only(STAFF)),
+    "patient-detail": (a_patient, only(STAFF)),
+    "patient-edit": (a_patient, only(STAFF)),
+    "patient-status": (a_patient, only(STAFF)),
+    "patient-invite": (a_patient, only(STAFF, allowed=NOT_ALLOWED)),
+    "portal-invitation-accept": ({"token": "not-a-real-token"}, everyone(NOT_FOUND)),
+    "pharmacy-list": ({}, only(STAFF)),
     "portal-home": ({}, only({"patient"})),
     "pharmacy-home": ({}, only({"pharmacist"})),
     "registry-admin-home": ({}, only({"registry_admin"})),
@@ -81,6 +92,8 @@ def test_each_role_gets_the_answer_the_table_gives(client, personas, url_name, r
     expected = expected_by_role[role]
     if role != "anonymous":
         client.force_login(personas[role])
+    if callable(kwargs):
+        kwargs = kwargs(personas)
     response = client.get(reverse(url_name, kwargs=kwargs or None))
     if expected == OK:
         assert response.status_code == 200

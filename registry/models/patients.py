@@ -1,0 +1,179 @@
+"""Patients enrolled in the clinic's isotretinoin registry (R11, R12)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from registry.registry_id import new_registry_id
+
+MINIMUM_AGE_YEARS = 12  # R11
+
+
+class Patient(models.Model):
+    """A person enrolled in the registry. Never deleted: withdrawal keeps the record."""
+
+    class RiskCategory(models.TextChoices):
+        CAN_GET_PREGNANT = "can_get_pregnant", "Can get pregnant"
+        CANNOT_GET_PREGNANT = "cannot_get_pregnant", "Cannot get pregnant"
+
+    class Sex(models.TextChoices):
+        FEMALE = "female", "Female"
+        MALE = "male", "Male"
+        INTERSEX = "intersex", "Intersex"
+        UNDISCLOSED = "undisclosed", "Prefers not to say"
+
+    class Status(models.TextChoices):
+        ENROLLED = "enrolled", "Enrolled"
+        IN_TREATMENT = "in_treatment", "In treatment"
+        BETWEEN_COURSES = "between_courses", "Between courses"
+        COMPLETED = "completed", "Completed"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    class ReminderChannel(models.TextChoices):
+        EMAIL = "email", "Email"
+        SMS = "sms", "Text message (SMS)"
+
+    registry_id = models.CharField(max_length=11, unique=True, editable=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="patient",
+        help_text="The patient's own portal account, once invited.",
+    )
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=12, choices=Sex.choices)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    prescriber = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="prescribed_patients",
+        limit_choices_to={"groups__name": "Prescriber", "is_active": True},
+    )
+    risk_category = models.CharField(
+        max_length=20,
+        choices=RiskCategory.choices,
+        help_text="Chosen by the prescriber (R12).",
+    )
+    consent_treatment_on = models.DateField(
+        "consent to treatment and registry",
+        null=True,
+        help_text="The date the patient signed consent to treatment and to the registry.",
+    )
+    reminder_consent = models.BooleanField("consents to reminder messages", default=False)
+    reminder_channel = models.CharField(max_length=10, choices=ReminderChannel.choices, blank=True)
+    reminder_consent_on = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ENROLLED)
+    status_reason = models.TextField(
+        blank=True, help_text="Why the status last changed (required for withdrawal)."
+    )
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    enrolled_at = models.DateTimeField(default=timezone.now)
+    enrolled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    notes = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        indexes = [
+            models.Index(fields=["last_name", "first_name"], name="patient_name_idx"),
+            models.Index(fields=["status"], name="patient_status_idx"),
+            models.Index(fields=["enrolled_at"], name="patient_enrolled_idx"),
+            models.Index(fields=["risk_category"], name="patient_risk_idx"),
+            models.Index(Lower("email"), name="patient_email_lower_idx"),
+            models.Index(
+                fields=["last_name", "first_name", "date_of_birth"], name="patient_identity_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.full_name} ({self.registry_id})"
+
+    def save(self, *args, **kwargs):
+        if self.registry_id:
+            return super().save(*args, **kwargs)
+        # A random ID collides about once in 10^12 draws; retry rather than trust luck.
+        for _attempt in range(5):
+            self.registry_id = new_registry_id()
+            try:
+                with transaction.atomic():
+                    return super().save(*args, **kwargs)
+            except IntegrityError:
+                if not type(self).objects.filter(registry_id=self.registry_id).exists():
+                    raise
+        raise IntegrityError("Could not find a free registry ID after 5 tries.")
+
+    def get_absolute_url(self):
+        return reverse("patient-detail", args=[self.pk])
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def age_on(self, day: datetime.date) -> int:
+        return age_on(self.date_of_birth, day)
+
+    @property
+    def age(self) -> int:
+        return self.age_on(timezone.localdate())
+
+    @property
+    def can_get_pregnant(self) -> bool:
+        return self.risk_category == self.RiskCategory.CAN_GET_PREGNANT
+
+
+def age_on(born: datetime.date, day: datetime.date) -> int:
+    """Completed years on `day` (a 29 February birthday counts from 1 March in other years)."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+class PriorTreatment(models.Model):
+    """An acne treatment tried before isotretinoin (it is for acne that resisted these)."""
+
+    class Kind(models.TextChoices):
+        OTC_WASH = "otc_wash", "Over-the-counter washes"
+        TOPICAL_SPOT = "topical_spot", "Topical spot treatments"
+        HOME_REMEDY = "home_remedy", "Home remedies"
+        TOPICAL_RETINOID = "topical_retinoid", "Topical retinoids"
+        ORAL_ANTIBIOTIC = "oral_antibiotic", "Oral antibiotics"
+        OTHER = "other", "Other"
+
+    class Outcome(models.TextChoices):
+        NO_IMPROVEMENT = "no_improvement", "No improvement"
+        PARTIAL = "partial", "Partial improvement"
+        RELAPSED = "relapsed", "Improved, then came back"
+        STOPPED_SIDE_EFFECTS = "side_effects", "Stopped for side effects"
+        UNKNOWN = "unknown", "Not known"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="prior_treatments")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    other_text = models.CharField("other (what)", max_length=200, blank=True)
+    started_on = models.DateField("approximate start", null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.UNKNOWN)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["started_on", "pk"]
+
+    def __str__(self):
+        label = self.other_text if self.kind == self.Kind.OTHER else self.get_kind_display()
+        return f"{label}: {self.get_outcome_display()}"
