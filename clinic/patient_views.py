@@ -1,10 +1,38 @@
-"""The patient page: registry record, courses, visits and flags together. (Being built.)"""
+"""The patient page: registry record, courses, visits and flags together (DESIGN.md: pages that
+bring several apps' records together are clinic views)."""
 
 from django.shortcuts import render
+from django.utils import timezone
 
+from registry.audit import history_entries
+from registry.forms import StatusForm
+from registry.models import Patient, PriorTreatment
 from registry.roles import STAFF_ROLES, role_required
+from registry.views.patients import get_patient_for
 
 
 @role_required(*STAFF_ROLES)
 def patient_detail(request, pk):
-    return render(request, "placeholder.html", {"title": "Patient", "lead": "", "coming": []})
+    patient = get_patient_for(request.user, pk)
+    prior = list(patient.prior_treatments.all())
+    history = history_entries(
+        Patient.history.filter(id=patient.pk), Patient, lambda row: "Patient record"
+    ) + history_entries(
+        PriorTreatment.history.filter(patient_id=patient.pk),
+        PriorTreatment,
+        lambda row: f"Prior treatment: {PriorTreatment.Kind(row.kind).label}",
+    )
+    history.sort(key=lambda entry: entry.when, reverse=True)
+    invitation = patient.invitations.first()
+    return render(
+        request,
+        "clinic/patient_detail.html",
+        {
+            "patient": patient,
+            "age": patient.age_on(timezone.localdate()),
+            "prior_treatments": prior,
+            "history": history[:50],
+            "invitation": invitation,
+            "status_form": StatusForm(initial={"status": patient.status}),
+        },
+    )

@@ -1,25 +1,106 @@
-"""Staff pages for the registry: enrol, list, edit, change status. (Being built.)"""
+"""Staff pages for the registry: the patient list, enrolment, editing, status changes."""
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django_tables2 import RequestConfig
+from django_tables2.export import TableExport
+from django_tables2.paginators import LazyPaginator
 
-from registry.roles import STAFF_ROLES, role_required
+from registry import services
+from registry.filters import PatientFilter
+from registry.forms import PatientForm, PriorTreatmentFormSet, StatusForm, prior_treatment_initial
+from registry.models import Patient
+from registry.roles import STAFF_ROLES, Role, has_role, role_required
+from registry.tables import PatientTable
+
+PAGE_SIZE = 25
+
+
+def get_patient_for(user, pk) -> Patient:
+    """The one way registry views fetch a patient: staff see the clinic's patients; anyone
+    else gets 404 (role_required has already turned them away)."""
+    if not has_role(user, *STAFF_ROLES):
+        raise Http404("No such patient.")
+    return get_object_or_404(Patient.objects.select_related("prescriber", "user"), pk=pk)
 
 
 @role_required(*STAFF_ROLES)
 def patient_list(request):
-    return render(request, "placeholder.html", {"title": "Patients", "lead": "", "coming": []})
+    queryset = Patient.objects.select_related("prescriber")
+    patient_filter = PatientFilter(request.GET, queryset=queryset)
+    # A search that cannot be right (a registry ID with a wrong check character) shows its
+    # message and no rows, rather than the whole list as if nothing had been asked.
+    rows = patient_filter.qs if patient_filter.is_valid() else queryset.none()
+    table = PatientTable(rows)
+    export_format = request.GET.get("_export")
+    if TableExport.is_valid_format(export_format):
+        RequestConfig(request, paginate=False).configure(table)
+        exporter = TableExport(export_format, table, exclude_columns=())
+        return exporter.response("patients.csv")
+    RequestConfig(
+        request, paginate={"per_page": PAGE_SIZE, "paginator_class": LazyPaginator}
+    ).configure(table)
+    return render(
+        request,
+        "registry/patient_list.html",
+        {"filter": patient_filter, "table": table, "query_string": request.GET.urlencode()},
+    )
+
+
+def _render_patient_form(request, form, formset, *, patient=None):
+    template = "registry/patient_form.html"
+    context = {"form": form, "formset": formset, "patient": patient}
+    return render(request, template, context)
 
 
 @role_required(*STAFF_ROLES)
 def patient_enrol(request):
-    return render(request, "placeholder.html", {"title": "Enrol", "lead": "", "coming": []})
+    if request.method == "POST":
+        form = PatientForm(request.POST)
+        formset = PriorTreatmentFormSet(request.POST, prefix="prior")
+        if form.is_valid() and formset.is_valid():
+            patient = services.enrol_patient(form, formset.cleaned_data, by=request.user)
+            messages.success(
+                request, f"{patient.full_name} is enrolled with registry ID {patient.registry_id}."
+            )
+            return redirect(patient)
+        return _render_patient_form(request, form, formset)
+    initial = {"prescriber": request.user.pk} if has_role(request.user, Role.PRESCRIBER) else {}
+    form = PatientForm(initial=initial)
+    formset = PriorTreatmentFormSet(initial=prior_treatment_initial(None), prefix="prior")
+    return _render_patient_form(request, form, formset)
 
 
 @role_required(*STAFF_ROLES)
 def patient_edit(request, pk):
-    return render(request, "placeholder.html", {"title": "Edit", "lead": "", "coming": []})
+    patient = get_patient_for(request.user, pk)
+    if request.method == "POST":
+        form = PatientForm(request.POST, instance=patient)
+        formset = PriorTreatmentFormSet(request.POST, prefix="prior")
+        if form.is_valid() and formset.is_valid():
+            services.update_patient(form, formset.cleaned_data, by=request.user)
+            messages.success(request, "Changes saved.")
+            return redirect(patient)
+        return _render_patient_form(request, form, formset, patient=patient)
+    form = PatientForm(instance=patient)
+    formset = PriorTreatmentFormSet(initial=prior_treatment_initial(patient), prefix="prior")
+    return _render_patient_form(request, form, formset, patient=patient)
 
 
 @role_required(*STAFF_ROLES)
 def patient_status(request, pk):
-    return render(request, "placeholder.html", {"title": "Status", "lead": "", "coming": []})
+    patient = get_patient_for(request.user, pk)
+    form = StatusForm(request.POST or None, initial={"status": patient.status})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_status(
+                patient, form.cleaned_data["status"], form.cleaned_data["reason"], by=request.user
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Status changed.")
+            return redirect(patient)
+    return render(request, "registry/patient_status.html", {"form": form, "patient": patient})

@@ -1,0 +1,175 @@
+"""Registry work across records, each inside one transaction (DESIGN.md, "Where code goes")."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from registry.models import Patient, PortalInvitation, PriorTreatment
+from registry.models.invitations import INVITATION_LIFETIME, hash_token
+from registry.roles import Role
+
+
+def _as_history_user(record, user):
+    record._history_user = user  # simple-history: who, also outside a request
+    return record
+
+
+@transaction.atomic
+def enrol_patient(form, treatment_rows: list[dict], *, by) -> Patient:
+    """Create the patient and their prior treatments; the registry ID is assigned on save."""
+    patient = form.save(commit=False)
+    patient.enrolled_by = by
+    _as_history_user(patient, by).save()
+    _save_prior_treatments(patient, treatment_rows, by=by)
+    return patient
+
+
+@transaction.atomic
+def update_patient(form, treatment_rows: list[dict], *, by) -> Patient:
+    patient = form.save(commit=False)
+    _as_history_user(patient, by).save()
+    _save_prior_treatments(patient, treatment_rows, by=by)
+    return patient
+
+
+def _save_prior_treatments(patient: Patient, rows: list[dict], *, by) -> None:
+    """Bring the stored rows in line with the form: one row per kind that was tried.
+
+    Unticking a kind removes its row; the audit history keeps the row and who removed it
+    (this is the patient's account of earlier care, corrected as they remember better).
+    """
+    existing = {row.kind: row for row in patient.prior_treatments.all()}
+    for data in rows:
+        if not data.get("tried"):
+            if data["kind"] in existing:
+                _as_history_user(existing[data["kind"]], by).delete()
+            continue
+        row = existing.get(data["kind"]) or PriorTreatment(patient=patient, kind=data["kind"])
+        values = {
+            "other_text": data.get("other_text", "") if data["kind"] == "other" else "",
+            "started_on": data.get("started_on"),
+            "outcome": data.get("outcome") or PriorTreatment.Outcome.UNKNOWN,
+        }
+        if row.pk and all(getattr(row, key) == value for key, value in values.items()):
+            continue
+        for key, value in values.items():
+            setattr(row, key, value)
+        _as_history_user(row, by).save()
+
+
+@transaction.atomic
+def change_status(patient: Patient, status: str, reason: str, *, by) -> Patient:
+    if status == Patient.Status.WITHDRAWN and not reason.strip():
+        raise ValidationError({"reason": "Give the reason the patient is withdrawn."})
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    patient.status = status
+    patient.status_reason = reason.strip()
+    patient.status_changed_at = timezone.now()
+    _as_history_user(patient, by).save()
+    return patient
+
+
+# Portal invitations ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def send_portal_invitation(patient: Patient, *, by, build_url) -> PortalInvitation:
+    """Email a one-time link; any earlier unused link stops working (R: re-send invalidates).
+
+    `build_url(path)` turns a path into an absolute URL (request.build_absolute_uri).
+    """
+    if not patient.email:
+        raise ValidationError("Add the patient's email address before sending an invitation.")
+    if patient.status == Patient.Status.WITHDRAWN:
+        raise ValidationError("This patient is withdrawn; reinstate them before inviting.")
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    user = _portal_account_for(patient, by=by)
+    now = timezone.now()
+    PortalInvitation.objects.filter(patient=patient, used_at=None, revoked_at=None).update(
+        revoked_at=now
+    )
+    token = PortalInvitation.new_token()
+    invitation = PortalInvitation.objects.create(
+        patient=patient,
+        token_hash=hash_token(token),
+        sent_to=patient.email,
+        created_by=by,
+        created_at=now,
+        expires_at=now + INVITATION_LIFETIME,
+    )
+    link = build_url(reverse("portal-invitation-accept", args=[token]))
+    context = {"first_name": patient.first_name, "link": link, "username": user.get_username()}
+    # The message names no medicine, dose or test: it may be read on a shared screen.
+    transaction.on_commit(
+        lambda: send_mail(
+            "Your clinic account is ready to set up",
+            render_to_string("registry/email/portal_invitation.txt", context),
+            None,
+            [invitation.sent_to],
+        )
+    )
+    return invitation
+
+
+def _portal_account_for(patient: Patient, *, by):
+    if patient.user_id:
+        return patient.user
+    User = get_user_model()
+    username = patient.email.lower()
+    if User.objects.filter(username=username).exists():
+        raise ValidationError(
+            "Another account already uses this email address as its username; ask a registry "
+            "admin to sort it out before inviting."
+        )
+    user = User(
+        username=username,
+        email=patient.email,
+        first_name=patient.first_name,
+        last_name=patient.last_name,
+        is_active=False,  # until the patient sets a password through the link
+    )
+    user.set_unusable_password()
+    user.save()
+    patient.user = user
+    _as_history_user(patient, by).save()
+    return user
+
+
+def find_usable_invitation(token: str) -> PortalInvitation | None:
+    return (
+        PortalInvitation.objects.usable()
+        .select_related("patient__user")
+        .filter(token_hash=hash_token(token))
+        .first()
+    )
+
+
+@transaction.atomic
+def accept_portal_invitation(token: str, password: str):
+    """Set the password, activate the account in the Patient group, and spend the link."""
+    invitation = (
+        PortalInvitation.objects.usable()
+        .select_for_update()
+        .filter(token_hash=hash_token(token))
+        .first()
+    )
+    if invitation is None:
+        raise ValidationError("This link no longer works.")
+    claimed = PortalInvitation.objects.filter(pk=invitation.pk, used_at=None).update(
+        used_at=timezone.now()
+    )
+    if claimed != 1:  # a second tab got there first
+        raise ValidationError("This link no longer works.")
+    user = invitation.patient.user
+    user.set_password(password)
+    user.is_active = True
+    user.save()
+    user.groups.add(Group.objects.get(name=Role.PATIENT.value))
+    return user
