@@ -1,5 +1,6 @@
 """Registry records: patients and their enrolment, portal invitations, pharmacies."""
 
+from registry.models.compliance import PregnancyTest
 from registry.models.invitations import PortalInvitation
 from registry.models.patients import Patient, PriorTreatment
 from registry.models.pharmacies import (
@@ -16,5 +17,6 @@ __all__ = [
     "Pharmacy",
     "PharmacyCertification",
     "PortalInvitation",
+    "PregnancyTest",
     "PriorTreatment",
 ]

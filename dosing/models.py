@@ -1,0 +1,263 @@
+"""Treatment courses, monthly prescriptions and dispenses (R8 to R10, R13 to R17)."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from dosing import rules
+from dosing.rules import Formulation
+
+FORMULATION_CHOICES = [
+    (Formulation.CONVENTIONAL.value, "Conventional capsules (10, 20, 30, 40 mg)"),
+    (Formulation.ABSORICA.value, "Absorica (10, 20, 25, 30, 35, 40 mg)"),
+    (Formulation.ABSORICA_LD.value, "Absorica LD (8, 16, 24, 32 mg)"),
+]
+
+
+class TreatmentCourse(models.Model):
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        ACTIVE = "active", "Active"
+        COMPLETED = "completed", "Completed"
+        STOPPED_EARLY = "stopped_early", "Stopped early (nodules down 70%)"
+        STOPPED_20_WEEKS = "stopped_20_weeks", "Stopped at 20 weeks"
+        DISCONTINUED = "discontinued", "Discontinued"
+
+    ENDED = (Status.COMPLETED, Status.STOPPED_EARLY, Status.STOPPED_20_WEEKS, Status.DISCONTINUED)
+
+    patient = models.ForeignKey(
+        "registry.Patient", on_delete=models.PROTECT, related_name="courses"
+    )
+    number = models.PositiveSmallIntegerField(help_text="1 for the first course, 2 for the second.")
+    start_date = models.DateField()
+    baseline_weight_kg = models.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal(25)), MaxValueValidator(Decimal(250))],
+    )
+    baseline_nodule_count = models.PositiveIntegerField("baseline total nodule count")
+    formulation = models.CharField(max_length=12, choices=FORMULATION_CHOICES)
+    target_mg_per_kg = models.DecimalField(
+        "target cumulative dose (mg/kg)",
+        max_digits=4,
+        decimal_places=1,
+        default=rules.DEFAULT_TARGET_MG_PER_KG,
+        validators=[MinValueValidator(Decimal(120)), MaxValueValidator(Decimal(150))],
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    end_date = models.DateField(null=True, blank=True)
+    end_reason = models.TextField(blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["patient", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "number"], name="course_number_unique"),
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=Q(status="active"),
+                name="one_active_course_per_patient",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "start_date"], name="course_status_start_idx")]
+
+    def __str__(self):
+        return f"Course {self.number} of {self.patient}"
+
+    def get_absolute_url(self):
+        return reverse("course-detail", args=[self.pk])
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+    @property
+    def product(self) -> rules.Product:
+        return rules.PRODUCTS[Formulation(self.formulation)]
+
+    def week_number(self, day: datetime.date | None = None) -> int:
+        return rules.week_of_course(self.start_date, day or timezone.localdate())
+
+    def weeks_left(self, day: datetime.date | None = None) -> int:
+        return rules.weeks_left(self.start_date, day or timezone.localdate())
+
+    @property
+    def limit_date(self) -> datetime.date:
+        return rules.twenty_week_limit(self.start_date)
+
+    def target_mg(self, weight_kg) -> Decimal:
+        return rules.target_mg(self.target_mg_per_kg, weight_kg)
+
+
+class Prescription(models.Model):
+    """One month's prescription: at most 30 days, no refills (R13)."""
+
+    MAX_DAYS_SUPPLY = 30
+
+    course = models.ForeignKey(
+        TreatmentCourse, on_delete=models.PROTECT, related_name="prescriptions"
+    )
+    prescribed_on = models.DateField()
+    prescribed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    weight_kg = models.DecimalField("weight used (kg)", max_digits=4, decimal_places=1)
+    mg_per_dose = models.PositiveIntegerField()
+    doses_per_day = models.PositiveSmallIntegerField(default=2)
+    formulation = models.CharField(max_length=12, choices=FORMULATION_CHOICES)
+    capsules_per_dose = models.JSONField(
+        help_text="Capsule strengths in mg, e.g. [30] or [20, 10]."
+    )
+    days_supply = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_DAYS_SUPPLY)]
+    )
+    pregnancy_test = models.ForeignKey(
+        "registry.PregnancyTest",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The negative test this prescription relies on (can get pregnant only).",
+    )
+    window_opens = models.DateField("pick-up window opens")
+    window_closes = models.DateField("pick-up window closes")
+    warnings = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-prescribed_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(days_supply__gte=1, days_supply__lte=30), name="days_supply_1_to_30"
+            ),
+            models.CheckConstraint(
+                condition=Q(window_closes__gte=models.F("window_opens")), name="window_in_order"
+            ),
+        ]
+        indexes = [models.Index(fields=["window_closes"], name="rx_window_closes_idx")]
+
+    def __str__(self):
+        return f"{self.mg_per_dose} mg × {self.doses_per_day}/day, {self.days_supply} days"
+
+    @property
+    def daily_mg(self) -> int:
+        return self.mg_per_dose * self.doses_per_day
+
+    @property
+    def capsules(self) -> str:
+        return rules.describe_capsules(self.capsules_per_dose)
+
+    @property
+    def capsules_supplied(self) -> int:
+        return len(self.capsules_per_dose) * self.doses_per_day * self.days_supply
+
+    def window_contains(self, day: datetime.date) -> bool:
+        return self.window_opens <= day <= self.window_closes
+
+
+class DispenseQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(reversed_at=None)
+
+
+class Dispense(models.Model):
+    """An authorization to dispense, issued to one certified pharmacy (R17)."""
+
+    prescription = models.ForeignKey(
+        Prescription, on_delete=models.PROTECT, related_name="dispenses"
+    )
+    pharmacy = models.ForeignKey(
+        "registry.Pharmacy", on_delete=models.PROTECT, related_name="dispenses"
+    )
+    authorization_number = models.CharField(max_length=20, unique=True)
+    authorized_at = models.DateTimeField(default=timezone.now)
+    authorized_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    quantity = models.PositiveIntegerField("capsules dispensed")
+    days_supply = models.PositiveSmallIntegerField()
+    reversed_at = models.DateTimeField(null=True, blank=True)
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reversal_reason = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+    objects = DispenseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-authorized_at"]
+        constraints = [
+            # The database itself refuses a second live dispense of one prescription, so two
+            # pharmacies racing each other cannot both succeed.
+            models.UniqueConstraint(
+                fields=["prescription"],
+                condition=Q(reversed_at=None),
+                name="one_live_dispense_per_prescription",
+            )
+        ]
+
+    def __str__(self):
+        return f"Authorization {self.authorization_number}"
+
+    @property
+    def is_reversed(self) -> bool:
+        return self.reversed_at is not None
+
+    @property
+    def daily_mg(self) -> int:
+        return self.prescription.daily_mg
+
+
+class RefusedAction(models.Model):
+    """An unsafe or impossible action the application refused: who tried, what, and why.
+
+    Refusals never change clinical records, so they are kept here for the audit trail.
+    """
+
+    class Kind(models.TextChoices):
+        START_COURSE = "start_course", "Start a course"
+        PRESCRIBE = "prescribe", "Prescribe"
+        DISPENSE = "dispense", "Dispense"
+        REVERSE = "reverse", "Reverse a dispense"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    patient = models.ForeignKey(
+        "registry.Patient", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    course = models.ForeignKey(
+        TreatmentCourse, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    prescription = models.ForeignKey(
+        Prescription, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    pharmacy = models.ForeignKey(
+        "registry.Pharmacy", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reasons = models.JSONField()
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["kind", "at"], name="refused_kind_at_idx")]
+
+    def __str__(self):
+        return f"Refused {self.get_kind_display().lower()} by {self.user} at {self.at}"

@@ -1,0 +1,47 @@
+"""The registry's compliance records: pregnancy tests (R14, R18). A visit form creates them
+(monitoring issue); dosing reads them before a prescription."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+
+class PregnancyTestQuerySet(models.QuerySet):
+    def negative(self):
+        return self.filter(result=PregnancyTest.Result.NEGATIVE)
+
+
+class PregnancyTest(models.Model):
+    class Result(models.TextChoices):
+        NEGATIVE = "negative", "Negative"
+        POSITIVE = "positive", "Positive"
+
+    class Setting(models.TextChoices):
+        MEDICAL = "medical", "Medical setting (clinic or lab)"
+        HOME = "home", "Home test"
+
+    patient = models.ForeignKey(
+        "registry.Patient", on_delete=models.PROTECT, related_name="pregnancy_tests"
+    )
+    specimen_date = models.DateField(help_text="The day the specimen was collected (R14 day 1).")
+    result = models.CharField(max_length=10, choices=Result.choices)
+    setting = models.CharField(max_length=10, choices=Setting.choices, default=Setting.MEDICAL)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+    objects = PregnancyTestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-specimen_date", "-pk"]
+        indexes = [
+            models.Index(fields=["patient", "specimen_date"], name="pregtest_patient_day_idx")
+        ]
+
+    def __str__(self):
+        return f"{self.get_result_display()} ({self.specimen_date:%d %b %Y})"
