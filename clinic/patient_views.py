@@ -7,7 +7,7 @@ from django.utils import timezone
 from registry.audit import history_entries
 from registry.forms import StatusForm
 from registry.models import Patient, PriorTreatment
-from registry.roles import STAFF_ROLES, role_required
+from registry.roles import STAFF_ROLES, Role, has_role, role_required
 from registry.views.patients import get_patient_for
 
 
@@ -24,6 +24,7 @@ def patient_detail(request, pk):
     )
     history.sort(key=lambda entry: entry.when, reverse=True)
     invitation = patient.invitations.first()
+    courses = list(patient.courses.order_by("-number"))
     return render(
         request,
         "clinic/patient_detail.html",
@@ -33,6 +34,9 @@ def patient_detail(request, pk):
             "prior_treatments": prior,
             "history": history[:50],
             "invitation": invitation,
+            "courses": courses,
+            "can_start_course": has_role(request.user, Role.PRESCRIBER)
+            and not any(c.status in ("active", "planned") for c in courses),
             "status_form": StatusForm(initial={"status": patient.status}),
         },
     )

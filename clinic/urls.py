@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from clinic import patient_views
+from clinic import course_views, patient_views
 from clinic import views as clinic_views
 from clinic.forms import ClinicLoginForm
 from dosing import views as dosing_views
@@ -24,6 +24,15 @@ urlpatterns = [
     path("staff/", clinic_views.staff_worklist, name="staff-worklist"),
     path("my/", clinic_views.portal_home, name="portal-home"),
     path("patients/<int:pk>/", patient_views.patient_detail, name="patient-detail"),
+    path("patients/<int:patient_pk>/courses/new/", course_views.course_start, name="course-start"),
+    path("courses/<int:pk>/", course_views.course_detail, name="course-detail"),
+    path("courses/<int:pk>/prescribe/", course_views.prescribe, name="course-prescribe"),
+    path(
+        "courses/<int:pk>/prescribe/check/",
+        course_views.prescribe_check,
+        name="course-prescribe-check",
+    ),
+    path("courses/<int:pk>/end/", course_views.course_end, name="course-end"),
     path("", include("registry.urls")),
     path("pharmacy/", dosing_views.pharmacy_home, name="pharmacy-home"),
     path("healthz", clinic_views.healthz, name="healthz"),

@@ -11,6 +11,14 @@ import shutil
 import pytest
 
 from registry.roles import Role
+from tests.course_fixtures import (  # noqa: F401  (fixtures shared by dosing and clinic tests)
+    female_patient,
+    make_pharmacy,
+    male_patient,
+    prescribe,
+    record_test,
+    start_course,
+)
 from tests.factories import PASSWORD, PatientFactory, UserFactory
 
 # Sync Playwright runs an event loop in the test thread; Django must still allow ORM calls there.

@@ -4,8 +4,9 @@ import datetime
 
 import factory
 from django.contrib.auth.models import Group, User
+from django.utils import timezone
 
-from registry.models import Patient
+from registry.models import Patient, Pharmacist, Pharmacy, PharmacyCertification
 from registry.roles import Role
 
 PASSWORD = "a-long-test-passphrase-42"
@@ -43,3 +44,47 @@ class PatientFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"patient{n}@example.org")
     prescriber = factory.SubFactory(UserFactory, roles=[Role.PRESCRIBER])
     risk_category = Patient.RiskCategory.CAN_GET_PREGNANT
+
+
+# Pharmacies ---------------------------------------------------------------------------------
+
+
+class PharmacyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Pharmacy
+        django_get_or_create = ("registration_number",)
+
+    name = factory.Sequence(lambda n: f"Pharmacy {n:03d}")
+    address = factory.Faker("address")
+    phone = factory.Sequence(lambda n: f"+44 20 7946 {n % 10000:04d}")
+    registration_number = factory.Sequence(lambda n: f"PH-{n:05d}")
+    responsible_pharmacist = factory.Faker("name")
+
+
+class PharmacyCertificationFactory(factory.django.DjangoModelFactory):
+    """A pending certification. Use the model's verbs (or certified_pharmacy) to change status,
+    so the change is audited like in the admin."""
+
+    class Meta:
+        model = PharmacyCertification
+
+    pharmacy = factory.SubFactory(PharmacyFactory)
+    number = factory.Sequence(lambda n: f"CERT-{n:05d}")
+
+
+class PharmacistFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Pharmacist
+
+    user = factory.SubFactory(UserFactory, roles=[Role.PHARMACIST])
+    pharmacy = factory.SubFactory(PharmacyFactory)
+
+
+def certified_pharmacy(*, by, valid_from=None, valid_until=None, **pharmacy_fields):
+    """A pharmacy certified through PharmacyCertification.certify (audited), by default from
+    today for a year in the clinic's time zone."""
+    valid_from = valid_from or timezone.localdate()
+    valid_until = valid_until or valid_from + datetime.timedelta(days=365)
+    certification = PharmacyCertificationFactory(pharmacy=PharmacyFactory(**pharmacy_fields))
+    certification.certify(by=by, valid_from=valid_from, valid_until=valid_until)
+    return certification.pharmacy

@@ -8,51 +8,147 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0003_enrolment_invitations_pharmacies'),
+        ("registry", "0003_enrolment_invitations_pharmacies"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalPregnancyTest',
+            name="HistoricalPregnancyTest",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('specimen_date', models.DateField(help_text='The day the specimen was collected (R14 day 1).')),
-                ('result', models.CharField(choices=[('negative', 'Negative'), ('positive', 'Positive')], max_length=10)),
-                ('setting', models.CharField(choices=[('medical', 'Medical setting (clinic or lab)'), ('home', 'Home test')], default='medical', max_length=10)),
-                ('recorded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='registry.patient')),
-                ('recorded_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "specimen_date",
+                    models.DateField(help_text="The day the specimen was collected (R14 day 1)."),
+                ),
+                (
+                    "result",
+                    models.CharField(
+                        choices=[("negative", "Negative"), ("positive", "Positive")], max_length=10
+                    ),
+                ),
+                (
+                    "setting",
+                    models.CharField(
+                        choices=[
+                            ("medical", "Medical setting (clinic or lab)"),
+                            ("home", "Home test"),
+                        ],
+                        default="medical",
+                        max_length=10,
+                    ),
+                ),
+                ("recorded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="registry.patient",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical pregnancy test',
-                'verbose_name_plural': 'historical pregnancy tests',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical pregnancy test",
+                "verbose_name_plural": "historical pregnancy tests",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='PregnancyTest',
+            name="PregnancyTest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('specimen_date', models.DateField(help_text='The day the specimen was collected (R14 day 1).')),
-                ('result', models.CharField(choices=[('negative', 'Negative'), ('positive', 'Positive')], max_length=10)),
-                ('setting', models.CharField(choices=[('medical', 'Medical setting (clinic or lab)'), ('home', 'Home test')], default='medical', max_length=10)),
-                ('recorded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='pregnancy_tests', to='registry.patient')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "specimen_date",
+                    models.DateField(help_text="The day the specimen was collected (R14 day 1)."),
+                ),
+                (
+                    "result",
+                    models.CharField(
+                        choices=[("negative", "Negative"), ("positive", "Positive")], max_length=10
+                    ),
+                ),
+                (
+                    "setting",
+                    models.CharField(
+                        choices=[
+                            ("medical", "Medical setting (clinic or lab)"),
+                            ("home", "Home test"),
+                        ],
+                        default="medical",
+                        max_length=10,
+                    ),
+                ),
+                ("recorded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="pregnancy_tests",
+                        to="registry.patient",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-specimen_date', '-pk'],
-                'indexes': [models.Index(fields=['patient', 'specimen_date'], name='pregtest_patient_day_idx')],
+                "ordering": ["-specimen_date", "-pk"],
+                "indexes": [
+                    models.Index(
+                        fields=["patient", "specimen_date"], name="pregtest_patient_day_idx"
+                    )
+                ],
             },
         ),
     ]

@@ -18,8 +18,9 @@ def sign_in(page: Page, live_server, user, password):
     expect(page).to_have_url(live_server.url + reverse("staff-worklist"))
 
 
-def test_a_nurse_enrols_finds_and_opens_a_patient(live_server, page: Page, nurse, prescriber,
-                                                   password):
+def test_a_nurse_enrols_finds_and_opens_a_patient(
+    live_server, page: Page, nurse, prescriber, password
+):
     page.set_default_timeout(10000)
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -58,16 +59,19 @@ def test_a_nurse_enrols_finds_and_opens_a_patient(live_server, page: Page, nurse
     assert errors == []
 
 
-def test_a_refused_enrolment_shows_the_message_next_to_the_field(live_server, page: Page,
-                                                                 nurse, password):
+def test_a_refused_enrolment_shows_the_message_next_to_the_field(
+    live_server, page: Page, nurse, password
+):
     page.set_default_timeout(10000)
     sign_in(page, live_server, nurse, password)
     page.goto(live_server.url + reverse("patient-enrol"))
     page.get_by_label("Date of birth").fill("2020-01-01")
     page.get_by_role("button", name="Enrol patient").click()
     expect(page.get_by_role("alert").first).to_contain_text("Nothing was saved")
-    feedback = page.locator("#id_date_of_birth ~ .invalid-feedback, "
-                            "#id_date_of_birth + .invalid-feedback, "
-                            "[id^=error_][id*=date_of_birth]")
+    feedback = page.locator(
+        "#id_date_of_birth ~ .invalid-feedback, "
+        "#id_date_of_birth + .invalid-feedback, "
+        "[id^=error_][id*=date_of_birth]"
+    )
     expect(feedback.first).to_contain_text("at least 12 years old")
     assert not Patient.objects.exists()

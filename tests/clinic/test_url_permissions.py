@@ -34,6 +34,35 @@ def a_patient(personas):
     return {"pk": personas["patient"].patient.pk}
 
 
+def a_course(personas):
+    """An active course of the patient persona (made once per test)."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from dosing.models import TreatmentCourse
+
+    patient = personas["patient"].patient
+    course, _ = TreatmentCourse.objects.get_or_create(
+        patient=patient,
+        number=1,
+        defaults={
+            "start_date": timezone.localdate(),
+            "baseline_weight_kg": Decimal(70),
+            "baseline_nodule_count": 12,
+            "formulation": "conventional",
+            "started_by": personas["prescriber"],
+        },
+    )
+    return {"pk": course.pk}
+
+
+def the_patient(personas):
+    return {"patient_pk": personas["patient"].patient.pk}
+
+
+PRESCRIBER = {"prescriber"}
+
 # url name -> (reverse kwargs, or a function of the personas giving them; {role: answer to GET})
 TABLE = {
     "home": ({}, everyone("role-start", anonymous=LOGIN)),
@@ -54,6 +83,11 @@ TABLE = {
     "patient-invite": (a_patient, only(STAFF, allowed=NOT_ALLOWED)),
     "portal-invitation-accept": ({"token": "not-a-real-token"}, everyone(NOT_FOUND)),
     "pharmacy-list": ({}, only(STAFF)),
+    "course-start": (the_patient, only(PRESCRIBER)),
+    "course-detail": (a_course, only(STAFF)),
+    "course-prescribe": (a_course, only(PRESCRIBER)),
+    "course-prescribe-check": (a_course, only(PRESCRIBER)),
+    "course-end": (a_course, only(PRESCRIBER)),
     "portal-home": ({}, only({"patient"})),
     "pharmacy-home": ({}, only({"pharmacist"})),
     "registry-admin-home": ({}, only({"registry_admin"})),

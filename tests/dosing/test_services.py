@@ -10,7 +10,7 @@ from dosing import services
 from dosing.models import Dispense, Prescription, RefusedAction, TreatmentCourse
 from dosing.services import Refused
 from registry.models import Patient
-from tests.dosing.conftest import TODAY, days_ago
+from tests.course_fixtures import TODAY, days_ago
 from tests.factories import PatientFactory
 
 

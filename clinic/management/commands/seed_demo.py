@@ -6,8 +6,9 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
-from registry.models import Patient
+from registry.models import Patient, Pharmacist, Pharmacy, PharmacyCertification
 from registry.roles import Role
 
 DEMO_PASSWORD = "course-demo-2026"
@@ -61,6 +62,38 @@ DEMO_PATIENTS = [
     ),
 ]
 
+DEMO_PHARMACIES = [
+    # name, registration number, certification number, state, address, phone, responsible
+    (
+        "Riverside Pharmacy",
+        "DEMO-PH-001",
+        "DEMO-CERT-001",
+        PharmacyCertification.Status.CERTIFIED,
+        "12 River Walk, Demo Town",
+        "+44 20 7946 0101",
+        "Hannah Cole",
+    ),
+    (
+        "Market Street Chemist",
+        "DEMO-PH-002",
+        "DEMO-CERT-002",
+        PharmacyCertification.Status.SUSPENDED,
+        "3 Market Street, Demo Town",
+        "+44 20 7946 0102",
+        "Omar Said",
+    ),
+    (
+        "Hillside Pharmacy",
+        "DEMO-PH-003",
+        "DEMO-CERT-003",
+        PharmacyCertification.Status.PENDING,
+        "48 Hill Road, Demo Town",
+        "+44 20 7946 0103",
+        "Grace Lim",
+    ),
+]
+DEMO_SUSPENSION_REASON = "Demo: inspection found isotretinoin stock outside the locked cabinet."
+
 
 class Command(BaseCommand):
     help = (
@@ -90,10 +123,24 @@ class Command(BaseCommand):
                         "user": users["patient"] if linked else None,
                     },
                 )
+            pharmacies = [
+                self._pharmacy(*row, by=users["registryadmin"]) for row in DEMO_PHARMACIES
+            ]
+            # The demo pharmacist works at the certified pharmacy.
+            Pharmacist.objects.get_or_create(
+                user=users["pharmacist"], defaults={"pharmacy": pharmacies[0]}
+            )
         self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
         for username, first, last, role, _staff in DEMO_ACCOUNTS:
             self.stdout.write(f"  {role.value:<15} {username:<14} ({first} {last})")
         self.stdout.write(f"Demo patients: {Patient.objects.count()} in the registry.")
+        self.stdout.write("Demo pharmacies:")
+        for pharmacy in Pharmacy.objects.filter(
+            registration_number__in=[row[1] for row in DEMO_PHARMACIES]
+        ).select_related("certification"):
+            certification = getattr(pharmacy, "certification", None)
+            status = certification.get_status_display() if certification else "No certification"
+            self.stdout.write(f"  {pharmacy.name:<22} {status}")
 
     def _account(self, username, first, last, role, staff):
         user, created = User.objects.get_or_create(
@@ -110,3 +157,39 @@ class Command(BaseCommand):
             user.save()
         user.groups.add(Group.objects.get(name=role.value))
         return user
+
+    def _pharmacy(self, name, registration, number, state, address, phone, responsible, *, by):
+        """A demo pharmacy brought to `state` through the certification verbs (audited), once."""
+        pharmacy, created = Pharmacy.objects.get_or_create(
+            registration_number=registration,
+            defaults={
+                "name": name,
+                "address": address,
+                "phone": phone,
+                "responsible_pharmacist": responsible,
+            },
+        )
+        if not created:
+            return pharmacy
+        certification = PharmacyCertification.objects.create(pharmacy=pharmacy, number=number)
+        if state in (
+            PharmacyCertification.Status.CERTIFIED,
+            PharmacyCertification.Status.SUSPENDED,
+        ):
+            today = timezone.localdate()
+            certification.certify(
+                by=by,
+                valid_from=today,
+                valid_until=_a_year_after(today),
+                reason="Demo: certified for a year",
+            )
+        if state == PharmacyCertification.Status.SUSPENDED:
+            certification.suspend(by=by, reason=DEMO_SUSPENSION_REASON)
+        return pharmacy
+
+
+def _a_year_after(day: datetime.date) -> datetime.date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)

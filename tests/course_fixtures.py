@@ -1,4 +1,4 @@
-"""Records for dosing tests, made through the same services the pages use."""
+"""Records for dosing and course tests, made through the same services the pages use."""
 
 import datetime
 from decimal import Decimal

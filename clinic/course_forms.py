@@ -1,0 +1,108 @@
+"""Forms for starting, prescribing in and ending a treatment course."""
+
+import datetime
+from decimal import Decimal
+
+from django import forms
+from django.utils import timezone
+
+from dosing import rules
+from dosing.models import FORMULATION_CHOICES, Prescription, TreatmentCourse
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class CourseStartForm(forms.ModelForm):
+    class Meta:
+        model = TreatmentCourse
+        fields = [
+            "start_date",
+            "baseline_weight_kg",
+            "baseline_nodule_count",
+            "formulation",
+            "target_mg_per_kg",
+        ]
+        widgets = {
+            "start_date": DATE_INPUT,
+            "formulation": forms.RadioSelect,
+            "baseline_weight_kg": forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
+        }
+        labels = {
+            "baseline_weight_kg": "Weight today (kg)",
+            "baseline_nodule_count": "Total inflammatory nodule count today",
+        }
+        help_texts = {
+            "target_mg_per_kg": "Usually 120 to 150 mg/kg over the course (R7).",
+            "start_date": "The day of the first dose. A later date plans the course.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["formulation"].choices = FORMULATION_CHOICES
+        self.fields["start_date"].initial = timezone.localdate()
+
+    def clean_start_date(self):
+        day = self.cleaned_data["start_date"]
+        if day < timezone.localdate() - datetime.timedelta(days=7):
+            raise forms.ValidationError("A course cannot start more than a week in the past.")
+        return day
+
+
+class PrescriptionForm(forms.Form):
+    mg_per_dose = forms.DecimalField(
+        label="mg per dose",
+        min_value=Decimal("0.1"),
+        max_digits=5,
+        decimal_places=1,
+        widget=forms.NumberInput(attrs={"step": "1", "inputmode": "numeric"}),
+    )
+    doses_per_day = forms.TypedChoiceField(
+        coerce=int,
+        choices=[(2, "Twice a day (morning and evening)"), (1, "Once a day")],
+        initial=2,
+        widget=forms.RadioSelect,
+    )
+    days_supply = forms.IntegerField(
+        label="Days' supply",
+        min_value=1,
+        initial=Prescription.MAX_DAYS_SUPPLY,
+        help_text="At most 30 days; no refills (R13).",
+    )
+
+    def clean_days_supply(self):
+        days = self.cleaned_data["days_supply"]
+        if days > Prescription.MAX_DAYS_SUPPLY:
+            raise forms.ValidationError(
+                f"{days} days' supply: at most 30 days per prescription, no refills (R13)."
+            )
+        return days
+
+
+class CourseEndForm(forms.Form):
+    status = forms.ChoiceField(
+        label="How the course ends",
+        choices=[(s.value, s.label) for s in TreatmentCourse.ENDED],
+        widget=forms.RadioSelect,
+    )
+    end_date = forms.DateField(widget=DATE_INPUT)
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["end_date"].initial = timezone.localdate()
+
+    def clean_end_date(self):
+        day = self.cleaned_data["end_date"]
+        if day > timezone.localdate():
+            raise forms.ValidationError("The end date is in the future.")
+        return day
+
+
+def regimen_check(course, weight_kg, data) -> rules.RegimenCheck | None:
+    """Check typed values for the live feedback; None until a dose is typed."""
+    try:
+        mg = Decimal(str(data.get("mg_per_dose", "")).strip())
+        per_day = int(data.get("doses_per_day") or 2)
+    except (ArithmeticError, ValueError):
+        return None
+    return rules.check_regimen(mg, per_day, weight_kg, course.formulation)

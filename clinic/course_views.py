@@ -1,0 +1,172 @@
+"""Course pages for staff: start a course, the course page, prescribing, ending a course.
+
+Clinic views because they bring the patient's visits (latest weight, R6) together with dosing
+records; dosing's services do the deciding.
+"""
+
+from decimal import Decimal
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from clinic.course_forms import CourseEndForm, CourseStartForm, PrescriptionForm, regimen_check
+from clinic.weights import latest_weight_kg
+from dosing import rules, services
+from dosing.course_data import course_figures
+from dosing.models import TreatmentCourse
+from dosing.schedule import Kind, dose_runs
+from registry.roles import STAFF_ROLES, Role, has_role, role_required
+from registry.views.patients import get_patient_for
+
+
+def get_course_for(user, pk) -> TreatmentCourse:
+    if not has_role(user, *STAFF_ROLES):
+        raise Http404("No such course.")
+    return get_object_or_404(
+        TreatmentCourse.objects.select_related("patient__prescriber", "started_by"), pk=pk
+    )
+
+
+@role_required(Role.PRESCRIBER)
+def course_start(request, patient_pk):
+    patient = get_patient_for(request.user, patient_pk)
+    form = CourseStartForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            course = services.start_course(patient, by=request.user, **form.cleaned_data)
+        except services.Refused as refusal:
+            for reason in refusal.reasons:
+                form.add_error(None, reason)
+        else:
+            messages.success(request, f"Course {course.number} started.")
+            return redirect(course)
+    return render(request, "clinic/course_start.html", {"form": form, "patient": patient})
+
+
+@role_required(*STAFF_ROLES)
+def course_detail(request, pk):
+    course = get_course_for(request.user, pk)
+    figures = course_figures(course, weight_kg=latest_weight_kg(course))
+    coming = figures.coming(28)
+    return render(
+        request,
+        "clinic/course_detail.html",
+        {
+            "course": course,
+            "patient": course.patient,
+            "figures": figures,
+            "dose_runs": dose_runs(coming),
+            "events": [e for e in coming if e.kind != Kind.DOSE],
+            "can_prescribe": has_role(request.user, Role.PRESCRIBER) and course.is_active,
+            "can_end": has_role(request.user, Role.PRESCRIBER)
+            and course.status in (TreatmentCourse.Status.ACTIVE, TreatmentCourse.Status.PLANNED),
+        },
+    )
+
+
+def _prescribing_context(course, form, weight):
+    figures = course_figures(course, weight_kg=weight)
+    return {
+        "course": course,
+        "patient": course.patient,
+        "form": form,
+        "weight": weight,
+        "today": timezone.localdate(),
+        "range": rules.dose_range(weight, course.formulation),
+        "figures": figures,
+        "label_row": rules.label_daily_doses(weight),
+    }
+
+
+@role_required(Role.PRESCRIBER)
+def prescribe(request, pk):
+    course = get_course_for(request.user, pk)
+    weight = latest_weight_kg(course)
+    form = PrescriptionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            prescription = services.prescribe(
+                course,
+                by=request.user,
+                prescribed_on=timezone.localdate(),
+                weight_kg=weight,
+                **form.cleaned_data,
+            )
+        except services.Refused as refusal:
+            for reason in refusal.reasons:
+                form.add_error(None, reason)
+        else:
+            messages.success(
+                request,
+                f"Prescribed {prescription.mg_per_dose} mg × {prescription.doses_per_day} a day "
+                f"for {prescription.days_supply} days. Pick-up window "
+                f"{prescription.window_opens:%-d %b} to {prescription.window_closes:%-d %b}.",
+            )
+            return redirect(course)
+    context = _prescribing_context(course, form, weight)
+    context["check"] = regimen_check(course, weight, request.POST) if form.is_bound else None
+    if context["check"] is not None:
+        context.update(_after_supply(context["figures"], context["check"], form))
+    return render(request, "clinic/prescribe.html", context)
+
+
+def _after_supply(figures, check, form) -> dict:
+    """Cumulative dose after this supply and the projected end, for the live feedback."""
+    try:
+        days = int(form.data.get("days_supply") or 30)
+    except ValueError:
+        days = 30
+    days = max(1, min(days, 30))
+    added = check.daily_mg * days if check.accepted else Decimal(0)
+    after = figures.taken_mg + added
+    projected = rules.projected_target_date(
+        as_of=figures.today,
+        taken_mg=figures.taken_mg,
+        daily_mg=check.daily_mg if check.accepted else 0,
+        target_mg_per_kg=figures.course.target_mg_per_kg,
+        weight_kg=figures.weight_kg,
+    )
+    return {
+        "after_mg": after,
+        "after_mg_per_kg": after / figures.weight_kg,
+        "projected_end": projected,
+        "beyond_limit": bool(projected and projected > figures.course.limit_date),
+    }
+
+
+@role_required(Role.PRESCRIBER)
+@require_GET
+def prescribe_check(request, pk):
+    """htmx: the same rules module answers as the prescriber types."""
+    course = get_course_for(request.user, pk)
+    weight = latest_weight_kg(course)
+    form = PrescriptionForm(request.GET)
+    context = _prescribing_context(course, form, weight)
+    check = regimen_check(course, weight, request.GET)
+    context["check"] = check
+    if check is not None:
+        context.update(_after_supply(context["figures"], check, form))
+    return render(request, "clinic/_dose_check.html", context)
+
+
+@role_required(Role.PRESCRIBER)
+def course_end(request, pk):
+    course = get_course_for(request.user, pk)
+    form = CourseEndForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.end_course(course, by=request.user, **form.cleaned_data)
+        except services.Refused as refusal:
+            for reason in refusal.reasons:
+                form.add_error(None, reason)
+        else:
+            messages.success(request, "The course has ended.")
+            return redirect(course)
+    return render(
+        request,
+        "clinic/course_end.html",
+        {"form": form, "course": course, "patient": course.patient},
+    )
