@@ -134,6 +134,8 @@ class CertifyForm(forms.Form):
         valid_from, valid_until = cleaned.get("valid_from"), cleaned.get("valid_until")
         if valid_from and valid_until and valid_until < valid_from:
             self.add_error("valid_until", "Valid until must be on or after valid from.")
+        elif valid_until and valid_until < timezone.localdate():
+            self.add_error("valid_until", "Valid until is in the past.")
         return cleaned
 
 

@@ -70,6 +70,12 @@ class PharmacyCertification(models.Model):
     def __str__(self):
         return f"{self.number} ({self.get_status_display()})"
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_status = instance.status  # what the verbs' checks were based on
+        return instance
+
     def is_active_on(self, day: datetime.date) -> bool:
         return (
             self.status == self.Status.CERTIFIED
@@ -95,7 +101,8 @@ class PharmacyCertification(models.Model):
     def renew_for_a_year(self, *, by, reason=""):
         if self.status != self.Status.CERTIFIED or self.valid_until is None:
             raise ValidationError("Only a certified pharmacy can be renewed.")
-        self.valid_until = _one_year_after(self.valid_until)
+        # A lapsed certification renews for a year from today, not from its old end.
+        self.valid_until = _one_year_after(max(self.valid_until, timezone.localdate()))
         self._change(self.Status.CERTIFIED, by=by, reason=reason or "Renewed for a year")
 
     def suspend(self, *, by, reason: str):
@@ -110,10 +117,17 @@ class PharmacyCertification(models.Model):
 
     def _change(self, new_status: str, *, by, reason: str):
         with transaction.atomic():
-            old_status = self.status
+            # Lock the row: two admins acting at once must not both pass the status checks.
+            current = type(self).objects.select_for_update().get(pk=self.pk)
+            old_status = self._loaded_status if hasattr(self, "_loaded_status") else current.status
+            if current.status != old_status:
+                raise ValidationError(
+                    "Someone else changed this certification a moment ago; reload and try again."
+                )
             self.status = new_status
             self._history_user = by  # simple-history records who, also outside a request
-            self.save()
+            self.save(update_fields=["status", "valid_from", "valid_until"])
+            self._loaded_status = new_status
             CertificationChange.objects.create(
                 certification=self,
                 from_status=old_status,

@@ -75,7 +75,7 @@ def test_certify_asks_for_the_dates_then_certifies_and_audits(admin_client_, reg
         "certify",
         [pharmacy],
         valid_from="2025-01-01",
-        valid_until="2025-12-31",
+        valid_until="2099-12-31",
         reason="Inspection passed",
         apply="Certify",
     )
@@ -84,7 +84,7 @@ def test_certify_asks_for_the_dates_then_certifies_and_audits(admin_client_, reg
     certification = PharmacyCertification.objects.get(pharmacy=pharmacy)
     assert certification.status == Status.CERTIFIED
     assert certification.valid_from == datetime.date(2025, 1, 1)
-    assert certification.valid_until == datetime.date(2025, 12, 31)
+    assert certification.valid_until == datetime.date(2099, 12, 31)
     change = certification.changes.get()
     assert change.changed_by == registry_admin
     assert change.reason == "Inspection passed"
@@ -93,10 +93,10 @@ def test_certify_asks_for_the_dates_then_certifies_and_audits(admin_client_, reg
 
 
 def test_renew_asks_for_an_optional_note_and_renews(admin_client_, registry_admin):
+    today = timezone.localdate()
+    until = today + datetime.timedelta(days=40)
     pharmacy = certified_pharmacy(
-        by=registry_admin,
-        valid_from=datetime.date(2025, 1, 1),
-        valid_until=datetime.date(2025, 12, 31),
+        by=registry_admin, valid_from=today - datetime.timedelta(days=300), valid_until=until
     )
     page = _run(admin_client_, "renew_for_a_year", [pharmacy])
     assert page.status_code == 200
@@ -105,7 +105,7 @@ def test_renew_asks_for_an_optional_note_and_renews(admin_client_, registry_admi
     done = _run(admin_client_, "renew_for_a_year", [pharmacy], reason="", apply="Renew")
     assert done.status_code == 302
     certification = PharmacyCertification.objects.get(pharmacy=pharmacy)
-    assert certification.valid_until == datetime.date(2026, 12, 31)
+    assert certification.valid_until == until.replace(year=until.year + 1)
     assert certification.changes.first().reason == "Renewed for a year"
     assert certification.changes.first().changed_by == registry_admin
 
@@ -232,7 +232,7 @@ def test_a_pharmacy_without_certification_is_reported(admin_client_):
             "action": "certify",
             "_selected_action": [pharmacy.pk],
             "valid_from": "2025-01-01",
-            "valid_until": "2025-12-31",
+            "valid_until": "2099-12-31",
             "apply": "Certify",
         },
         follow=True,
@@ -515,3 +515,18 @@ def test_the_certification_and_change_lists_load(admin_client_, spread):
         Status.CERTIFIED,
         Status.SUSPENDED,
     }
+
+
+def test_certifying_with_a_valid_until_in_the_past_is_refused(admin_client_):
+    pharmacy = PharmacyCertificationFactory().pharmacy
+    page = _run(
+        admin_client_,
+        "certify",
+        [pharmacy],
+        valid_from="2020-01-01",
+        valid_until="2020-12-31",
+        apply="Certify",
+    )
+    assert page.status_code == 200
+    assert "Valid until is in the past." in page.content.decode()
+    assert _status(pharmacy) == Status.PENDING

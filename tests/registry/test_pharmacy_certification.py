@@ -183,8 +183,9 @@ def test_certify_refuses_missing_dates(registry_admin):
 
 
 def test_renew_for_a_year_moves_valid_until_and_is_audited(registry_admin):
-    certification = _certification(Status.CERTIFIED, registry_admin)
-    certification.renew_for_a_year(by=registry_admin, reason="Annual renewal")
+    with time_machine.travel(datetime.datetime(2025, 5, 1, 12, tzinfo=datetime.UTC)):
+        certification = _certification(Status.CERTIFIED, registry_admin)
+        certification.renew_for_a_year(by=registry_admin, reason="Annual renewal")
     certification.refresh_from_db()
     assert certification.valid_from == FROM
     assert certification.valid_until == datetime.date(2026, 6, 30)
@@ -192,6 +193,28 @@ def test_renew_for_a_year_moves_valid_until_and_is_audited(registry_admin):
     assert (latest.from_status, latest.to_status) == (Status.CERTIFIED, Status.CERTIFIED)
     assert latest.reason == "Annual renewal"
     assert latest.valid_until == datetime.date(2026, 6, 30)
+
+
+def test_a_lapsed_certification_renews_for_a_year_from_today(registry_admin):
+    certification = _certification(Status.CERTIFIED, registry_admin)  # ended 30 June 2025
+    certification.renew_for_a_year(by=registry_admin)
+    today = timezone.localdate()
+    assert certification.valid_until in {
+        today.replace(year=today.year + 1)
+        if (today.month, today.day) != (2, 29)
+        else today.replace(year=today.year + 1, day=28)
+    }
+    assert certification.is_active_on(today)
+
+
+def test_a_stale_copy_cannot_overwrite_a_newer_status(registry_admin):
+    certification = _certification(Status.CERTIFIED, registry_admin)
+    stale = type(certification).objects.get(pk=certification.pk)
+    certification.suspend(by=registry_admin, reason="Inspection due")
+    with pytest.raises(ValidationError, match="Someone else changed"):
+        stale.revoke(by=registry_admin, reason="Breach")
+    certification.refresh_from_db()
+    assert certification.status == Status.SUSPENDED
 
 
 def test_renewing_a_29_february_expiry_ends_on_28_february(registry_admin):
