@@ -4,6 +4,7 @@ Clinic views because they bring the patient's visits (latest weight, R6) togethe
 records; dosing's services do the deciding.
 """
 
+import datetime
 from decimal import Decimal
 
 from django.contrib import messages
@@ -122,8 +123,9 @@ def _after_supply(figures, check, form) -> dict:
     days = max(1, min(days, 30))
     added = check.daily_mg * days if check.accepted else Decimal(0)
     after = figures.taken_mg + added
+    # This supply follows what is already dispensed; the target is projected at its dose.
     projected = rules.projected_target_date(
-        as_of=figures.today,
+        as_of=max(figures.today, figures.supplied_until + datetime.timedelta(days=1)),
         taken_mg=figures.taken_mg,
         daily_mg=check.daily_mg if check.accepted else 0,
         target_mg_per_kg=figures.course.target_mg_per_kg,

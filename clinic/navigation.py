@@ -23,12 +23,14 @@ NAV_BY_ROLE: dict[Role, tuple[NavItem, ...]] = {
         NavItem("Patients", "patient-list"),
         NavItem("Enrol a patient", "patient-enrol"),
         NavItem("Pharmacies", "pharmacy-list"),
+        NavItem("Dispense", "staff-dispense"),
     ),
     Role.CLINICAL_STAFF: (
         NavItem("Worklist", "staff-worklist"),
         NavItem("Patients", "patient-list"),
         NavItem("Enrol a patient", "patient-enrol"),
         NavItem("Pharmacies", "pharmacy-list"),
+        NavItem("Dispense", "staff-dispense"),
     ),
     Role.PHARMACIST: (NavItem("Dispensing", "pharmacy-home"),),
     Role.REGISTRY_ADMIN: (

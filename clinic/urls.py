@@ -5,7 +5,6 @@ from django.urls import include, path
 from clinic import course_views, patient_views
 from clinic import views as clinic_views
 from clinic.forms import ClinicLoginForm
-from dosing import views as dosing_views
 
 admin.site.site_header = "IsoCourse administration"
 admin.site.site_title = "IsoCourse admin"
@@ -34,7 +33,7 @@ urlpatterns = [
     ),
     path("courses/<int:pk>/end/", course_views.course_end, name="course-end"),
     path("", include("registry.urls")),
-    path("pharmacy/", dosing_views.pharmacy_home, name="pharmacy-home"),
+    path("", include("dosing.urls")),
     path("healthz", clinic_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

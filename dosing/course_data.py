@@ -27,6 +27,7 @@ class CourseFigures:
     daily_mg: Decimal
     target_date: datetime.date | None
     entries: list[schedule.Entry]
+    supplied_until: datetime.date  # the last day covered by dispensed supply
 
     @property
     def taken_mg_per_kg(self) -> Decimal:
@@ -93,9 +94,11 @@ def course_figures(
             )
         )
         daily = Decimal(rx.daily_mg)
+    # Dispensed supply counts as taken (R7 is tracked from supply); the projection continues
+    # at the current daily dose from the day after the supply runs out.
     target_date = (
         rules.projected_target_date(
-            as_of=today,
+            as_of=supplied_until + datetime.timedelta(days=1),
             taken_mg=taken,
             daily_mg=daily,
             target_mg_per_kg=course.target_mg_per_kg,
@@ -111,4 +114,6 @@ def course_figures(
         needs_pregnancy_tests=course.patient.can_get_pregnant,
         target_date=target_date,
     )
-    return CourseFigures(course, weight, today, prescriptions, taken, daily, target_date, entries)
+    return CourseFigures(
+        course, weight, today, prescriptions, taken, daily, target_date, entries, supplied_until
+    )

@@ -352,7 +352,7 @@ def authorize_dispense(
                 .select_related("course__patient")
                 .get(pk=prescription.pk)
             )
-            reasons = _dispense_refusals(locked, pharmacy, on)
+            reasons = dispense_blockers(locked, pharmacy, on)
             if not reasons:
                 dispense = Dispense(
                     prescription=locked,
@@ -370,9 +370,13 @@ def authorize_dispense(
     _refuse(RefusedAction.Kind.DISPENSE, reasons, by=by, details={"on": str(on)}, **related)
 
 
-def _dispense_refusals(
+def dispense_blockers(
     prescription: Prescription, pharmacy: Pharmacy, on: datetime.date
 ) -> list[str]:
+    """What stops this pharmacy dispensing this prescription on `on` (empty: nothing).
+
+    Pages show it before the button; authorize_dispense decides with the row locked.
+    """
     reasons = []
     if not pharmacy.may_dispense_on(on):
         certification = getattr(pharmacy, "certification", None)

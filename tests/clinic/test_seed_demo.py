@@ -4,6 +4,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
 
 from clinic.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from dosing.models import Dispense
 from registry.models import Patient
 from registry.roles import primary_role
 
@@ -22,6 +23,12 @@ def test_seed_demo_makes_one_working_account_per_role_and_prints_them(db, capsys
         assert response.status_code == 302, username
     assert Patient.objects.count() >= 3
     assert Patient.objects.get(user__username="patient").full_name == "Alex Rivera"
+    jordan = Patient.objects.get(email="jordan.baker@example.org").courses.get()
+    assert jordan.week_number() == 7
+    assert jordan.prescriptions.count() == 2
+    assert Dispense.objects.filter(prescription__course=jordan).count() == 1
+    alex = Patient.objects.get(email="alex.rivera@example.org").courses.get()
+    assert alex.prescriptions.get().pregnancy_test is not None
 
 
 @override_settings(DEBUG=True)

@@ -154,8 +154,8 @@ def test_a_certified_pharmacys_pharmacist_sees_it_may_dispense(client, pharmacis
     assert f"Valid until {certification.valid_until:%-d %b %Y}" in text
     assert "Days left 100" in text
     assert "expires in" not in text
-    assert "What will be here" in text
-    assert "Look up a prescription by registry ID" in text
+    assert "Look up a prescription" in text
+    assert "Recent authorizations" in text
 
 
 def test_the_start_page_warns_when_certification_expires_within_30_days(client, pharmacist, linked):

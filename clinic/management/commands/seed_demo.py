@@ -8,7 +8,15 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from registry.models import Patient, Pharmacist, Pharmacy, PharmacyCertification
+from dosing import services as dosing
+from dosing.models import Dispense
+from registry.models import (
+    Patient,
+    Pharmacist,
+    Pharmacy,
+    PharmacyCertification,
+    PregnancyTest,
+)
 from registry.roles import Role
 
 DEMO_PASSWORD = "course-demo-2026"
@@ -121,6 +129,7 @@ class Command(BaseCommand):
                         "risk_category": risk,
                         "prescriber": users["prescriber"],
                         "user": users["patient"] if linked else None,
+                        "consent_treatment_on": timezone.localdate() - datetime.timedelta(60),
                     },
                 )
             pharmacies = [
@@ -130,6 +139,7 @@ class Command(BaseCommand):
             Pharmacist.objects.get_or_create(
                 user=users["pharmacist"], defaults={"pharmacy": pharmacies[0]}
             )
+            self._courses(users, pharmacies[0])
         self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
         for username, first, last, role, _staff in DEMO_ACCOUNTS:
             self.stdout.write(f"  {role.value:<15} {username:<14} ({first} {last})")
@@ -141,6 +151,75 @@ class Command(BaseCommand):
             certification = getattr(pharmacy, "certification", None)
             status = certification.get_status_display() if certification else "No certification"
             self.stdout.write(f"  {pharmacy.name:<22} {status}")
+
+    def _courses(self, users, pharmacy):
+        """Two demo courses, made through the same services as the pages, once.
+
+        Jordan Baker is in week 7 with one month dispensed and the next prescription waiting;
+        Alex Rivera (can get pregnant) starts today on Absorica with two negative tests.
+        """
+        today = timezone.localdate()
+        prescriber, nurse = users["prescriber"], users["nurse"]
+        jordan = Patient.objects.get(email="jordan.baker@example.org")
+        if not jordan.courses.exists():
+            started = today - datetime.timedelta(days=42)
+            course = dosing.start_course(
+                jordan,
+                by=prescriber,
+                start_date=started,
+                baseline_weight_kg=70,
+                baseline_nodule_count=24,
+                formulation="conventional",
+            )
+            first = dosing.prescribe(
+                course,
+                by=prescriber,
+                prescribed_on=started,
+                weight_kg=70,
+                mg_per_dose=30,
+                doses_per_day=2,
+                days_supply=30,
+            )
+            dispense = dosing.authorize_dispense(
+                first, pharmacy=pharmacy, by=users["pharmacist"], on=started
+            )
+            moment = timezone.make_aware(datetime.datetime.combine(started, datetime.time(10)))
+            Dispense.objects.filter(pk=dispense.pk).update(authorized_at=moment)
+            dosing.prescribe(
+                course,
+                by=prescriber,
+                prescribed_on=today - datetime.timedelta(days=12),
+                weight_kg=70,
+                mg_per_dose=30,
+                doses_per_day=2,
+                days_supply=30,
+            )
+        alex = Patient.objects.get(email="alex.rivera@example.org")
+        if not alex.courses.exists():
+            for days_ago in (30, 2):
+                PregnancyTest.objects.create(
+                    patient=alex,
+                    specimen_date=today - datetime.timedelta(days=days_ago),
+                    result=PregnancyTest.Result.NEGATIVE,
+                    recorded_by=nurse,
+                )
+            course = dosing.start_course(
+                alex,
+                by=prescriber,
+                start_date=today,
+                baseline_weight_kg=60,
+                baseline_nodule_count=18,
+                formulation="absorica",
+            )
+            dosing.prescribe(
+                course,
+                by=prescriber,
+                prescribed_on=today,
+                weight_kg=60,
+                mg_per_dose=30,
+                doses_per_day=2,
+                days_supply=30,
+            )
 
     def _account(self, username, first, last, role, staff):
         user, created = User.objects.get_or_create(
@@ -179,8 +258,8 @@ class Command(BaseCommand):
             today = timezone.localdate()
             certification.certify(
                 by=by,
-                valid_from=today,
-                valid_until=_a_year_after(today),
+                valid_from=today - datetime.timedelta(days=90),
+                valid_until=_a_year_after(today - datetime.timedelta(days=90)),
                 reason="Demo: certified for a year",
             )
         if state == PharmacyCertification.Status.SUSPENDED:
