@@ -25,6 +25,7 @@ def patient_detail(request, pk):
     history.sort(key=lambda entry: entry.when, reverse=True)
     invitation = patient.invitations.first()
     courses = list(patient.courses.order_by("-number"))
+    pregnancy_tests = list(patient.pregnancy_tests.all()[:6]) if patient.can_get_pregnant else []
     return render(
         request,
         "clinic/patient_detail.html",
@@ -35,6 +36,7 @@ def patient_detail(request, pk):
             "history": history[:50],
             "invitation": invitation,
             "courses": courses,
+            "pregnancy_tests": pregnancy_tests,
             "can_start_course": has_role(request.user, Role.PRESCRIBER)
             and not any(c.status in ("active", "planned") for c in courses),
             "status_form": StatusForm(initial={"status": patient.status}),

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from clinic import course_views, patient_views
+from clinic import course_views, patient_views, pregnancy_views
 from clinic import views as clinic_views
 from clinic.forms import ClinicLoginForm
 
@@ -24,6 +24,11 @@ urlpatterns = [
     path("my/", clinic_views.portal_home, name="portal-home"),
     path("patients/<int:pk>/", patient_views.patient_detail, name="patient-detail"),
     path("patients/<int:patient_pk>/courses/new/", course_views.course_start, name="course-start"),
+    path(
+        "patients/<int:patient_pk>/pregnancy-tests/new/",
+        pregnancy_views.record_pregnancy_test,
+        name="pregnancy-test-new",
+    ),
     path("courses/<int:pk>/", course_views.course_detail, name="course-detail"),
     path("courses/<int:pk>/prescribe/", course_views.prescribe, name="course-prescribe"),
     path(

@@ -84,6 +84,7 @@ TABLE = {
     "portal-invitation-accept": ({"token": "not-a-real-token"}, everyone(NOT_FOUND)),
     "pharmacy-list": ({}, only(STAFF)),
     "course-start": (the_patient, only(PRESCRIBER)),
+    "pregnancy-test-new": (the_patient, only(STAFF)),
     "pharmacy-dispense": ({"prescription_pk": 1}, only({"pharmacist"}, allowed=NOT_ALLOWED)),
     "pharmacy-reverse": ({"pk": 1}, only({"pharmacist"}, allowed=NOT_ALLOWED)),
     "staff-dispense": ({}, only(STAFF)),
