@@ -74,9 +74,7 @@ def pharmacy_home(request):
             "standing": standing,
             "form": form,
             "prescription": prescription,
-            "blockers": services.dispense_blockers(prescription, pharmacy, today)
-            if prescription
-            else [],
+            **_card_state(prescription, pharmacy, today),
             "authorize_url": (
                 reverse("pharmacy-dispense", args=[prescription.pk]) if prescription else ""
             ),
@@ -96,6 +94,16 @@ def pharmacy_dispense(request, prescription_pk):
         Prescription.objects.select_related("course__patient"), pk=prescription_pk
     )
     return _authorize(request, prescription, pharmacy, back=reverse("pharmacy-home"))
+
+
+def _card_state(prescription, pharmacy, day) -> dict:
+    """A dispensed prescription shows its authorization, not a red "cannot be dispensed"."""
+    if prescription is None:
+        return {"blockers": [], "dispensed": None}
+    live = next((d for d in prescription.dispenses.all() if d.reversed_at is None), None)
+    if live is not None:
+        return {"blockers": [], "dispensed": live}
+    return {"blockers": services.dispense_blockers(prescription, pharmacy, day), "dispensed": None}
 
 
 def _authorize(request, prescription, pharmacy, *, back):
@@ -149,9 +157,7 @@ def staff_dispense(request):
             "form": form,
             "pharmacy": pharmacy,
             "prescription": prescription,
-            "blockers": services.dispense_blockers(prescription, pharmacy, today)
-            if prescription
-            else [],
+            **_card_state(prescription, pharmacy, today),
         },
     )
 

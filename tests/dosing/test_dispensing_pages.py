@@ -46,7 +46,10 @@ def test_a_pharmacist_at_a_certified_pharmacy_gets_an_authorization_number(
         pharmacist,
         60,
     )
-    assert f"Authorization number {dispense.authorization_number}" in response.content.decode()
+    html = response.content.decode()
+    assert f"Authorization number {dispense.authorization_number}" in html
+    assert "Dispensed: authorization <strong" in html
+    assert "cannot be dispensed" not in html  # a done dispense is not shown as a refusal
 
 
 def test_a_pharmacist_at_a_suspended_pharmacy_is_refused_with_the_reason(
