@@ -1,0 +1,8 @@
+"""The monitoring app's records: visits, course flags, reminders, the heartbeat."""
+
+from clinic.models.flags import CourseFlag, FlagKind
+from clinic.models.heartbeat import Heartbeat
+from clinic.models.reminders import Reminder
+from clinic.models.visits import Visit
+
+__all__ = ["CourseFlag", "FlagKind", "Heartbeat", "Reminder", "Visit"]

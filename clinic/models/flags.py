@@ -1,0 +1,72 @@
+"""Course flags: what the prescriber must look at (R8, R9, R14, R18, R20)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+
+class FlagKind(models.TextChoices):
+    # Ordered by urgency (most urgent first); the worklist sorts on URGENCY below.
+    POSITIVE_PREGNANCY = "positive_pregnancy", "Positive pregnancy test"
+    MOOD_SCREEN = "mood_screen", "Positive mood screen"
+    REACHED_20_WEEKS = "reached_20_weeks", "Reached 20 weeks"
+    NODULES_DOWN_70 = "nodules_down_70", "Nodule count down more than 70%"
+    FOLLOW_UP_OVERDUE = "follow_up_overdue", "Follow-up overdue"
+    APPROACHING_20_WEEKS = "approaching_20_weeks", "Approaching 20 weeks (week 18)"
+
+
+URGENCY = {kind: rank for rank, kind in enumerate(FlagKind)}
+
+
+class CourseFlag(models.Model):
+    class Action(models.TextChoices):
+        CONTINUE = "continue", "Continue the course"
+        STOP = "stop", "Stop the course"
+        OTHER = "other", "Other"
+
+    course = models.ForeignKey(
+        "dosing.TreatmentCourse", on_delete=models.PROTECT, related_name="flags"
+    )
+    kind = models.CharField(max_length=24, choices=FlagKind.choices)
+    # What the flag is about, so the same event never raises twice: "" for once-per-course
+    # kinds, the visit id for a mood screen or test, the planned date for an overdue follow-up.
+    subject_key = models.CharField(max_length=40, default="", blank=True)
+    raised_at = models.DateTimeField(default=timezone.now)
+    detail = models.CharField(max_length=300, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    action = models.CharField(max_length=10, choices=Action.choices, blank=True)
+    action_text = models.CharField("what was done", max_length=300, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["acknowledged_at", "-raised_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "kind", "subject_key"], name="flag_once_per_subject"
+            ),
+            models.UniqueConstraint(
+                fields=["course", "kind"],
+                condition=Q(acknowledged_at=None),
+                name="one_open_flag_per_course_and_kind",
+            ),
+        ]
+        indexes = [models.Index(fields=["acknowledged_at", "kind"], name="flag_open_kind_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on {self.course}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.acknowledged_at is None
+
+    @property
+    def urgency(self) -> int:
+        return URGENCY[FlagKind(self.kind)]
