@@ -13,7 +13,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from clinic.course_charts import chart_data, nodule_progress
 from clinic.course_forms import CourseEndForm, CourseStartForm, PrescriptionForm, regimen_check
+from clinic.labs import labs_of
 from clinic.weights import latest_weight_kg
 from dosing import rules, services
 from dosing.course_data import course_figures
@@ -52,6 +54,8 @@ def course_detail(request, pk):
     course = get_course_for(request.user, pk)
     figures = course_figures(course, weight_kg=latest_weight_kg(course))
     coming = figures.coming(28)
+    visits = list(course.visits.select_related("recorded_by").order_by("visit_date", "pk"))
+    flags = list(course.flags.select_related("acknowledged_by").order_by("-raised_at"))
     return render(
         request,
         "clinic/course_detail.html",
@@ -61,6 +65,10 @@ def course_detail(request, pk):
             "figures": figures,
             "dose_runs": dose_runs(coming),
             "events": [e for e in coming if e.kind != Kind.DOSE],
+            "visits": [(visit, labs_of(visit)) for visit in reversed(visits)],
+            "flags": flags,
+            "progress": nodule_progress(course, visits),
+            "chart_data": chart_data(course, visits),
             "can_prescribe": has_role(request.user, Role.PRESCRIBER) and course.is_active,
             "can_end": has_role(request.user, Role.PRESCRIBER)
             and course.status in (TreatmentCourse.Status.ACTIVE, TreatmentCourse.Status.PLANNED),
@@ -157,7 +165,8 @@ def prescribe_check(request, pk):
 @role_required(Role.PRESCRIBER)
 def course_end(request, pk):
     course = get_course_for(request.user, pk)
-    form = CourseEndForm(request.POST or None)
+    initial = {"status": request.GET.get("status")} if request.GET.get("status") else None
+    form = CourseEndForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.end_course(course, by=request.user, **form.cleaned_data)

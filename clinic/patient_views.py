@@ -4,6 +4,7 @@ bring several apps' records together are clinic views)."""
 from django.shortcuts import render
 from django.utils import timezone
 
+from clinic.models import CourseFlag
 from registry.audit import history_entries
 from registry.forms import StatusForm
 from registry.models import Patient, PriorTreatment
@@ -25,6 +26,12 @@ def patient_detail(request, pk):
     history.sort(key=lambda entry: entry.when, reverse=True)
     invitation = patient.invitations.first()
     courses = list(patient.courses.order_by("-number"))
+    visits = list(patient.visits.select_related("course").order_by("-visit_date", "-pk")[:12])
+    open_flags = list(
+        CourseFlag.objects.filter(course__patient=patient, acknowledged_at=None).select_related(
+            "course"
+        )
+    )
     pregnancy_tests = list(patient.pregnancy_tests.all()[:6]) if patient.can_get_pregnant else []
     return render(
         request,
@@ -36,6 +43,8 @@ def patient_detail(request, pk):
             "history": history[:50],
             "invitation": invitation,
             "courses": courses,
+            "visits": visits,
+            "open_flags": open_flags,
             "pregnancy_tests": pregnancy_tests,
             "can_start_course": has_role(request.user, Role.PRESCRIBER)
             and not any(c.status in ("active", "planned") for c in courses),

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from clinic.flagging import raise_flags
 from dosing import services as dosing
 from dosing.models import TreatmentCourse
 from registry.models import PregnancyTest
@@ -58,6 +59,7 @@ def record_pregnancy_test(request, patient_pk):
                     reason="Positive pregnancy test: stopped at once and referred (R18).",
                     end_date=timezone.localdate(),
                 )
+                raise_flags(course_id=active.pk)
                 messages.error(
                     request,
                     f"Positive pregnancy test: course {active.number} is stopped at once and no "

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from clinic import course_views, patient_views, pregnancy_views
+from clinic import course_views, flag_views, patient_views, pregnancy_views, visit_views
 from clinic import views as clinic_views
 from clinic.forms import ClinicLoginForm
 
@@ -29,6 +29,8 @@ urlpatterns = [
         pregnancy_views.record_pregnancy_test,
         name="pregnancy-test-new",
     ),
+    path("patients/<int:patient_pk>/visits/new/", visit_views.visit_new, name="visit-new"),
+    path("flags/<int:pk>/acknowledge/", flag_views.acknowledge, name="flag-acknowledge"),
     path("courses/<int:pk>/", course_views.course_detail, name="course-detail"),
     path("courses/<int:pk>/prescribe/", course_views.prescribe, name="course-prescribe"),
     path(

@@ -4,9 +4,11 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from clinic import worklist
 from clinic.celery import app as celery_app
 from clinic.models import Heartbeat
 from clinic.navigation import START_PAGE_BY_ROLE
@@ -25,22 +27,45 @@ def home(request):
 
 @role_required(*STAFF_ROLES)
 def staff_worklist(request):
-    return render(
-        request,
-        "placeholder.html",
-        {
-            "title": "Worklist",
-            "lead": "Your start page: what needs attention today across the clinic.",
-            "coming": [
-                "Open flags by urgency (20 weeks reached, nodule count down 70%, positive mood "
-                "screen, positive pregnancy test) with acknowledge buttons",
-                "Today's and this week's visits",
-                "Overdue follow-ups",
-                "Pick-up windows closing within 2 days",
-                "Reminders that could not be sent",
-            ],
-        },
-    )
+    """What needs attention today across the clinic, most urgent first."""
+    today = timezone.localdate()
+    flags = worklist.open_flags()
+    sections = []
+    for key, title, table_class, (rows, count) in (
+        ("flags", "Open flags", worklist.FlagTable, (flags, len(flags))),
+        (
+            "today",
+            "Visits planned today",
+            worklist.VisitTable,
+            worklist.bounded(worklist.planned_visits(today, 1)),
+        ),
+        (
+            "week",
+            "Visits planned this week",
+            worklist.VisitTable,
+            worklist.bounded(worklist.planned_visits(today, 7)),
+        ),
+        (
+            "overdue",
+            "Overdue follow-ups",
+            worklist.VisitTable,
+            worklist.bounded(worklist.overdue_follow_ups(today)),
+        ),
+        (
+            "windows",
+            "Pick-up windows closing within 2 days",
+            worklist.WindowTable,
+            worklist.bounded(worklist.closing_windows(today)),
+        ),
+        (
+            "failed",
+            "Reminders that could not be sent",
+            worklist.FailedReminderTable,
+            worklist.bounded(worklist.failed_reminders()),
+        ),
+    ):
+        sections.append({"key": key, "title": title, "count": count, "table": table_class(rows)})
+    return render(request, "clinic/worklist.html", {"sections": sections, "today": today})
 
 
 @role_required(Role.PATIENT)

@@ -57,6 +57,14 @@ def a_course(personas):
     return {"pk": course.pk}
 
 
+def a_flag(personas):
+    from clinic.models import CourseFlag
+
+    course_pk = a_course(personas)["pk"]
+    flag, _ = CourseFlag.objects.get_or_create(course_id=course_pk, kind="mood_screen")
+    return {"pk": flag.pk}
+
+
 def the_patient(personas):
     return {"patient_pk": personas["patient"].patient.pk}
 
@@ -85,6 +93,8 @@ TABLE = {
     "pharmacy-list": ({}, only(STAFF)),
     "course-start": (the_patient, only(PRESCRIBER)),
     "pregnancy-test-new": (the_patient, only(STAFF)),
+    "visit-new": (the_patient, only(STAFF)),
+    "flag-acknowledge": (a_flag, only(PRESCRIBER)),
     "pharmacy-dispense": ({"prescription_pk": 1}, only({"pharmacist"}, allowed=NOT_ALLOWED)),
     "pharmacy-reverse": ({"pk": 1}, only({"pharmacist"}, allowed=NOT_ALLOWED)),
     "staff-dispense": ({}, only(STAFF)),

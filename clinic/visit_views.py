@@ -1,0 +1,30 @@
+"""Entering a visit (clinical staff or a prescriber)."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+
+from clinic import services
+from clinic.visit_forms import VisitForm
+from clinic.weights import latest_patient_weight_kg
+from registry.roles import STAFF_ROLES, role_required
+from registry.views.patients import get_patient_for
+
+
+@role_required(*STAFF_ROLES)
+def visit_new(request, patient_pk):
+    patient = get_patient_for(request.user, patient_pk)
+    form = VisitForm(
+        request.POST or None, patient=patient, previous_weight=latest_patient_weight_kg(patient)
+    )
+    if request.method == "POST" and form.is_valid():
+        visit = services.record_visit(patient, form, by=request.user)
+        if visit.pregnancy_test and visit.pregnancy_test.result == "positive":
+            messages.error(
+                request,
+                "Positive pregnancy test: the course is stopped at once, no prescription or "
+                "dispense is possible, and the prescriber is flagged. Refer the patient (R18).",
+            )
+        else:
+            messages.success(request, f"Visit of {visit.visit_date:%-d %b %Y} saved.")
+        return redirect(visit.course or patient)
+    return render(request, "clinic/visit_form.html", {"form": form, "patient": patient})
