@@ -109,12 +109,18 @@ class FlagTable(WorklistTable):
             reverse("flag-acknowledge", args=[record.pk]),
         )
 
+    class Meta(WorklistTable.Meta):
+        pass
+
 
 class VisitTable(WorklistTable):
     next_follow_up = tables.DateColumn(verbose_name="Planned", format="D j M", orderable=False)
     patient = PatientColumn("patient")
     visit_date = tables.DateColumn(verbose_name="Last visit", format="j M", orderable=False)
     course = tables.Column(orderable=False, linkify=True)
+
+    class Meta(WorklistTable.Meta):
+        pass
 
 
 class WindowTable(WorklistTable):
@@ -125,6 +131,9 @@ class WindowTable(WorklistTable):
     def render_dose(self, record):
         return f"{record.mg_per_dose} mg × {record.doses_per_day}/day, {record.days_supply} days"
 
+    class Meta(WorklistTable.Meta):
+        pass
+
 
 class FailedReminderTable(WorklistTable):
     kind = tables.Column(orderable=False)
@@ -132,6 +141,9 @@ class FailedReminderTable(WorklistTable):
     due_at = tables.DateTimeColumn(verbose_name="Due", format="j M H:i", orderable=False)
     last_error = tables.Column(verbose_name="Error", orderable=False)
     attempts = tables.Column(orderable=False)
+
+    class Meta(WorklistTable.Meta):
+        pass
 
 
 def bounded(queryset, limit: int = ROW_LIMIT) -> tuple[list, int]:
