@@ -3,9 +3,11 @@ courses, plus one INSERT that writes the audit history of the flags just raised.
 
 Used two ways that must agree: `flag_courses` (beat, nightly, and the management command) runs
 it over every course; saving a visit runs the same statements for that one course after commit.
-Re-running raises nothing new: the unique constraints (one flag per course, kind and subject;
-one open flag per course and kind) turn duplicates into ON CONFLICT DO NOTHING, which also
-makes two runs at once safe. Works on PostgreSQL and SQLite.
+The history INSERT picks this run's flags by their raised_at (the run's own timestamp,
+indexed), so it never rescans or duplicates earlier history. Re-running raises nothing new: the
+unique constraints (one flag per course, kind and subject; one open flag per course and kind)
+turn duplicates into ON CONFLICT DO NOTHING, which also makes two runs at once safe. Works on
+PostgreSQL and SQLite.
 """
 
 from __future__ import annotations
@@ -86,7 +88,6 @@ SELECT f.id, f.course_id, f.kind, f.subject_key, f.raised_at, f.detail, NULL, NU
        f.action, f.action_text, f.raised_at, 'raised by flag_courses', '+', NULL
 FROM clinic_courseflag f
 WHERE f.raised_at = %(now)s {where_course}
-  AND NOT EXISTS (SELECT 1 FROM clinic_historicalcourseflag h WHERE h.id = f.id)
 """
 
 

@@ -58,7 +58,10 @@ class CourseFlag(models.Model):
                 name="one_open_flag_per_course_and_kind",
             ),
         ]
-        indexes = [models.Index(fields=["acknowledged_at", "kind"], name="flag_open_kind_idx")]
+        indexes = [
+            models.Index(fields=["acknowledged_at", "kind"], name="flag_open_kind_idx"),
+            models.Index(fields=["raised_at"], name="flag_raised_at_idx"),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} on {self.course}"
