@@ -59,9 +59,13 @@ def fill(count: int) -> None:
         patients = Patient.objects.bulk_create(
             [
                 Patient(
-                    registry_id=f"B{start + i:07d}-Z", first_name="Bench",
-                    last_name=f"P{start + i}", date_of_birth=datetime.date(2000, 1, 1),
-                    sex="female", risk_category="cannot_get_pregnant", prescriber=prescriber,
+                    registry_id=f"B{start + i:07d}-Z",
+                    first_name="Bench",
+                    last_name=f"P{start + i}",
+                    date_of_birth=datetime.date(2000, 1, 1),
+                    sex="female",
+                    risk_category="cannot_get_pregnant",
+                    prescriber=prescriber,
                 )
                 for i in range(size)
             ]
@@ -69,10 +73,13 @@ def fill(count: int) -> None:
         courses = TreatmentCourse.objects.bulk_create(
             [
                 TreatmentCourse(
-                    patient=p, number=1,
+                    patient=p,
+                    number=1,
                     start_date=today - datetime.timedelta(days=rng.randrange(0, 160)),
-                    baseline_weight_kg=Decimal(70), baseline_nodule_count=rng.randrange(0, 40),
-                    formulation="conventional", started_by=prescriber,
+                    baseline_weight_kg=Decimal(70),
+                    baseline_nodule_count=rng.randrange(0, 40),
+                    formulation="conventional",
+                    started_by=prescriber,
                 )
                 for p in patients
             ]
@@ -80,9 +87,13 @@ def fill(count: int) -> None:
         Visit.objects.bulk_create(
             [
                 Visit(
-                    patient=c.patient, course=c, visit_date=c.start_date,
-                    weight_kg=Decimal(70), nodule_count=rng.randrange(0, 40),
-                    phq2_interest=rng.randrange(0, 4), phq2_mood=rng.randrange(0, 2),
+                    patient=c.patient,
+                    course=c,
+                    visit_date=c.start_date,
+                    weight_kg=Decimal(70),
+                    nodule_count=rng.randrange(0, 40),
+                    phq2_interest=rng.randrange(0, 4),
+                    phq2_mood=rng.randrange(0, 2),
                     next_follow_up=c.start_date + datetime.timedelta(days=28),
                     recorded_by=prescriber,
                 )
@@ -167,14 +178,18 @@ def main() -> None:
     median = statistics.median
     print(f"| courses | {args.courses:,} |")
     print(f"| flags raised | {raised:,} (floor: {floor_rows:,}) |")
-    print(f"| flag_courses statements | {statements} (a transaction, 6 INSERT ... SELECT, "
-          "1 history INSERT) |")
+    print(
+        f"| flag_courses statements | {statements} (a transaction, 6 INSERT ... SELECT, "
+        "1 history INSERT) |"
+    )
     print(f"| flag_courses, first run (median of {args.repeat}) | {median(first) * 1000:.0f} ms |")
     print(f"| flag_courses, second run, nothing new | {median(second) * 1000:.0f} ms |")
     print(f"| floor: one hand-written INSERT ... SELECT | {median(floor_times) * 1000:.0f} ms |")
     print(f"| ratio first run / floor | {median(first) / median(floor_times):.2f} |")
-    print(f"open flags now: {CourseFlag.objects.filter(acknowledged_at=None).count():,}",
-          file=sys.stderr)
+    print(
+        f"open flags now: {CourseFlag.objects.filter(acknowledged_at=None).count():,}",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":
