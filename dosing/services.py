@@ -205,6 +205,25 @@ def check_pregnancy_tests(
     return PregnancyCheck([], recent)
 
 
+CONFIRMATION_VALID_DAYS = 30
+
+
+def check_monthly_confirmation(patient: Patient, prescribed_on: datetime.date) -> list[str]:
+    """R16: the patient confirmed two forms of contraception and passed the comprehension
+    questions within the last month."""
+    since = prescribed_on - datetime.timedelta(days=CONFIRMATION_VALID_DAYS - 1)
+    done = patient.monthly_confirmations.filter(
+        passed=True, confirmed_on__gte=since, confirmed_on__lte=prescribed_on
+    ).exists()
+    if done:
+        return []
+    return [
+        "The patient has not completed this month's confirmation of two forms of "
+        "contraception and the comprehension questions (R16); they do it in the patient "
+        "portal."
+    ]
+
+
 def pick_up_window(
     patient: Patient, *, visit_date: datetime.date, test: PregnancyTest | None
 ) -> tuple[datetime.date, datetime.date]:
@@ -252,6 +271,7 @@ def prescribe(
         pregnancy = check_pregnancy_tests(patient, course, prescribed_on)
         reasons.extend(pregnancy.reasons)
         test = pregnancy.test
+        reasons.extend(check_monthly_confirmation(patient, prescribed_on))
     if reasons:
         _refuse(
             RefusedAction.Kind.PRESCRIBE,

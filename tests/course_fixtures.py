@@ -7,7 +7,13 @@ import pytest
 from django.utils import timezone
 
 from dosing import services
-from registry.models import Patient, Pharmacy, PharmacyCertification, PregnancyTest
+from registry.models import (
+    MonthlyConfirmation,
+    Patient,
+    Pharmacy,
+    PharmacyCertification,
+    PregnancyTest,
+)
 from tests.factories import PatientFactory
 
 TODAY = timezone.localdate()
@@ -55,13 +61,27 @@ def male_patient(prescriber):
     )
 
 
+def confirm_month(patient, day=None):
+    """A passed monthly confirmation (R16), as the portal records it."""
+    return MonthlyConfirmation.objects.create(
+        patient=patient,
+        confirmed_on=day or TODAY,
+        contraception_methods=["iud", "condom"],
+        answers={},
+        passed=True,
+    )
+
+
 @pytest.fixture
 def female_patient(prescriber):
-    return PatientFactory(
+    """Can get pregnant, consented, and this month's confirmation done (R16)."""
+    patient = PatientFactory(
         prescriber=prescriber,
         risk_category=Patient.RiskCategory.CAN_GET_PREGNANT,
         consent_treatment_on=days_ago(40),
     )
+    confirm_month(patient)
+    return patient
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 
 from clinic.models.flags import CourseFlag, FlagKind
 from clinic.models.heartbeat import Heartbeat
+from clinic.models.portal import CalendarFeed
 from clinic.models.reminders import Reminder
 from clinic.models.visits import Visit
 
-__all__ = ["CourseFlag", "FlagKind", "Heartbeat", "Reminder", "Visit"]
+__all__ = ["CalendarFeed", "CourseFlag", "FlagKind", "Heartbeat", "Reminder", "Visit"]

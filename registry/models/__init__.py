@@ -1,6 +1,6 @@
 """Registry records: patients and their enrolment, portal invitations, pharmacies."""
 
-from registry.models.compliance import PregnancyTest
+from registry.models.compliance import MonthlyConfirmation, PregnancyTest
 from registry.models.invitations import PortalInvitation
 from registry.models.patients import Patient, PriorTreatment
 from registry.models.pharmacies import (
@@ -12,6 +12,7 @@ from registry.models.pharmacies import (
 
 __all__ = [
     "CertificationChange",
+    "MonthlyConfirmation",
     "Patient",
     "Pharmacist",
     "Pharmacy",

@@ -45,3 +45,28 @@ class PregnancyTest(models.Model):
 
     def __str__(self):
         return f"{self.get_result_display()} ({self.specimen_date:%d %b %Y})"
+
+
+class MonthlyConfirmation(models.Model):
+    """R16: a patient who can get pregnant confirms each month the two forms of contraception
+    in use and answers comprehension questions; a prescription that month needs it passed."""
+
+    patient = models.ForeignKey(
+        "registry.Patient", on_delete=models.PROTECT, related_name="monthly_confirmations"
+    )
+    confirmed_on = models.DateField()
+    contraception_methods = models.JSONField(help_text="The two (or more) methods in use.")
+    answers = models.JSONField(help_text="Question key -> the answer given on the last try.")
+    attempts = models.PositiveSmallIntegerField(default=1)
+    passed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-confirmed_on", "-pk"]
+        indexes = [models.Index(fields=["patient", "confirmed_on"], name="confirm_patient_day_idx")]
+
+    def __str__(self):
+        state = "passed" if self.passed else "not passed"
+        return f"Monthly confirmation {self.confirmed_on:%d %b %Y} ({state})"

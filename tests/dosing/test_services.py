@@ -238,3 +238,28 @@ def test_a_planned_course_starts_in_the_future(male_patient, start_course):
     with time_machine.travel(datetime.datetime.now(tz=datetime.UTC)):
         course = start_course(male_patient, start_date=TODAY + datetime.timedelta(days=3))
     assert course.status == TreatmentCourse.Status.PLANNED
+
+
+def test_a_prescription_needs_this_months_confirmation(
+    prescriber, start_course, prescribe, record_test
+):
+    from registry.models import MonthlyConfirmation
+    from tests.course_fixtures import confirm_month
+
+    patient = PatientFactory(prescriber=prescriber, consent_treatment_on=days_ago(50))
+    record_test(patient, 25)
+    record_test(patient, 1)
+    course = start_course(patient)
+    refused(lambda: prescribe(course), "this month's confirmation of two forms of contraception")
+    confirm_month(patient, days_ago(30))  # older than a month: still refused
+    refused(lambda: prescribe(course), "(R16)")
+    MonthlyConfirmation.objects.create(
+        patient=patient,
+        confirmed_on=TODAY,
+        contraception_methods=["pill"],
+        answers={},
+        passed=False,
+    )
+    refused(lambda: prescribe(course), "(R16)")
+    confirm_month(patient, days_ago(29))
+    assert prescribe(course).pk

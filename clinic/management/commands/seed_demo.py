@@ -11,6 +11,7 @@ from django.utils import timezone
 from dosing import services as dosing
 from dosing.models import Dispense
 from registry.models import (
+    MonthlyConfirmation,
     Patient,
     Pharmacist,
     Pharmacy,
@@ -196,6 +197,13 @@ class Command(BaseCommand):
             )
         alex = Patient.objects.get(email="alex.rivera@example.org")
         if not alex.courses.exists():
+            MonthlyConfirmation.objects.create(
+                patient=alex,
+                confirmed_on=today - datetime.timedelta(days=1),
+                contraception_methods=["implant", "condom"],
+                answers={},
+                passed=True,
+            )
             for days_ago in (30, 2):
                 PregnancyTest.objects.create(
                     patient=alex,
