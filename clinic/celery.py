@@ -29,6 +29,5 @@ app.conf.update(
     task_ignore_result=True,
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
-    timezone="UTC",
 )
 app.autodiscover_tasks()

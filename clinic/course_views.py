@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from clinic.course_charts import chart_data, nodule_progress
 from clinic.course_forms import CourseEndForm, CourseStartForm, PrescriptionForm, regimen_check
 from clinic.labs import labs_of
+from clinic.reminders import schedule_course_end_reminders, schedule_prescription_reminders
 from clinic.weights import latest_weight_kg
 from dosing import rules, services
 from dosing.course_data import course_figures
@@ -102,6 +103,7 @@ def prescribe(request, pk):
                 by=request.user,
                 prescribed_on=timezone.localdate(),
                 weight_kg=weight,
+                after_save=schedule_prescription_reminders,
                 **form.cleaned_data,
             )
         except services.Refused as refusal:
@@ -169,7 +171,12 @@ def course_end(request, pk):
     form = CourseEndForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.end_course(course, by=request.user, **form.cleaned_data)
+            services.end_course(
+                course,
+                by=request.user,
+                after_end=schedule_course_end_reminders,
+                **form.cleaned_data,
+            )
         except services.Refused as refusal:
             for reason in refusal.reasons:
                 form.add_error(None, reason)

@@ -6,10 +6,12 @@ which is dosing's record.
 
 from django import forms
 from django.contrib import messages
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from clinic.flagging import raise_flags
+from clinic.reminders import schedule_course_end_reminders
 from dosing import services as dosing
 from dosing.models import TreatmentCourse
 from registry.models import PregnancyTest
@@ -44,22 +46,26 @@ def record_pregnancy_test(request, patient_pk):
     patient = get_patient_for(request.user, patient_pk)
     form = PregnancyTestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        test = form.save(commit=False)
-        test.patient = patient
-        test.recorded_by = request.user
-        test._history_user = request.user
-        test.save()
-        if test.result == PregnancyTest.Result.POSITIVE:
+        with transaction.atomic():
+            test = form.save(commit=False)
+            test.patient = patient
+            test.recorded_by = request.user
+            test._history_user = request.user
+            test.save()
+            positive = test.result == PregnancyTest.Result.POSITIVE
             active = patient.courses.filter(status=TreatmentCourse.Status.ACTIVE).first()
-            if active is not None:
+            if positive and active is not None:
                 dosing.end_course(
                     active,
                     by=request.user,
                     status=TreatmentCourse.Status.DISCONTINUED,
                     reason="Positive pregnancy test: stopped at once and referred (R18).",
                     end_date=timezone.localdate(),
+                    after_end=schedule_course_end_reminders,
                 )
-                raise_flags(course_id=active.pk)
+                transaction.on_commit(lambda: raise_flags(course_id=active.pk))
+        if positive:
+            if active is not None:
                 messages.error(
                     request,
                     f"Positive pregnancy test: course {active.number} is stopped at once and no "

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from clinic.flagging import raise_flags
 from clinic.models import CourseFlag, Visit
-from clinic.reminders import schedule_visit_reminders
+from clinic.reminders import schedule_course_end_reminders, schedule_visit_reminders
 from dosing import services as dosing
 from dosing.models import TreatmentCourse
 from registry.models import Patient, PregnancyTest
@@ -53,6 +53,7 @@ def record_visit(patient: Patient, form, *, by) -> Visit:
                 status=TreatmentCourse.Status.DISCONTINUED,
                 reason=R18_REASON,
                 end_date=max(visit.visit_date, course.start_date),
+                after_end=schedule_course_end_reminders,
             )
         schedule_visit_reminders(visit)
         if course is not None:

@@ -8,6 +8,7 @@ and EMAIL_URL.
 from datetime import timedelta
 from pathlib import Path
 
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -212,7 +213,8 @@ EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = 10
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "IsoCourse clinic <no-reply@localhost>")
+# A neutral sender: it shows on lock screens, so it names the clinic, not the treatment.
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Dermatology clinic <no-reply@localhost>")
 
 # Celery: the database is the truth, the broker only carries wake-ups (docs in DESIGN.md).
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
@@ -236,9 +238,25 @@ else:
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "clinic")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 60, minimum=1)
+
+
+# Beat reads crontab hours in the clinic's zone (messages themselves carry UTC), so nightly
+# work runs at 02:00 clinic time in summer and winter alike.
+CELERY_TIMEZONE = TIME_ZONE
 # Periodic work. Run exactly one beat process per deployment (duplicates double the work).
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "clinic.tasks.heartbeat", "schedule": float(HEARTBEAT_SECONDS)},
+    # Due reminders every minute (due_at lives in the rows; the broker never holds an ETA).
+    "send-due-reminders": {"task": "clinic.tasks.send_due_reminders", "schedule": 60.0},
+    "sweep-stuck-reminders": {"task": "clinic.tasks.sweep_stuck_reminders", "schedule": 300.0},
+    "flag-courses": {
+        "task": "clinic.tasks.flag_courses",
+        "schedule": crontab(hour=2, minute=0),
+    },
+    "certification-expiry-reminders": {
+        "task": "clinic.tasks.certification_expiry_reminders",
+        "schedule": crontab(hour=2, minute=15),
+    },
 }
 
 # Logging: one line per event to stderr; the audit trail lives in the database.

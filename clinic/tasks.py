@@ -3,7 +3,10 @@
 from celery import shared_task
 from django.utils import timezone
 
+from clinic import reminder_sending
+from clinic.flagging import raise_flags
 from clinic.models import Heartbeat
+from clinic.reminders import schedule_certification_expiry_reminders
 
 HEARTBEAT = "heartbeat"
 
@@ -17,3 +20,32 @@ def heartbeat() -> str:
     now = timezone.now()
     Heartbeat.objects.update_or_create(name=HEARTBEAT, defaults={"last_run_at": now})
     return now.isoformat()
+
+
+# Reminders and flags. Beat starts these (CELERY_BEAT_SCHEDULE); each takes no arguments that
+# carry data (the rows are the truth) and may run twice or at the same time in two workers.
+
+
+@shared_task(name="clinic.tasks.send_due_reminders")
+def send_due_reminders(batch: int = 100) -> dict:
+    """Every minute: send the reminders that are due (claimed row by row, at least once)."""
+    return reminder_sending.send_due_reminders(batch=batch).as_dict()
+
+
+@shared_task(name="clinic.tasks.sweep_stuck_reminders")
+def sweep_stuck_reminders() -> int:
+    """Every 5 minutes: return reminders stuck in flight (a sender died) to the queue."""
+    return reminder_sending.sweep_stuck_reminders()
+
+
+@shared_task(name="clinic.tasks.flag_courses")
+def flag_courses() -> dict:
+    """Nightly: raise course flags, one set-based INSERT per kind (idempotent)."""
+    run = raise_flags()
+    return {"raised": run.raised, "statements": run.statements}
+
+
+@shared_task(name="clinic.tasks.certification_expiry_reminders")
+def certification_expiry_reminders() -> int:
+    """Nightly: write reminders for pharmacy certifications ending within 30 days."""
+    return schedule_certification_expiry_reminders()

@@ -39,6 +39,7 @@ urlpatterns = [
         name="course-prescribe-check",
     ),
     path("courses/<int:pk>/end/", course_views.course_end, name="course-end"),
+    path("", include("clinic.reminder_urls")),
     path("", include("registry.urls")),
     path("", include("dosing.urls")),
     path("healthz", clinic_views.healthz, name="healthz"),

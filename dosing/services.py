@@ -134,7 +134,13 @@ END_STATUS_PATIENT = {
 
 @transaction.atomic
 def end_course(
-    course: TreatmentCourse, *, by, status: str, reason: str, end_date: datetime.date
+    course: TreatmentCourse,
+    *,
+    by,
+    status: str,
+    reason: str,
+    end_date: datetime.date,
+    after_end=None,
 ) -> TreatmentCourse:
     course = TreatmentCourse.objects.select_for_update().get(pk=course.pk)
     if course.status not in (TreatmentCourse.Status.ACTIVE, TreatmentCourse.Status.PLANNED):
@@ -150,6 +156,8 @@ def end_course(
     patient = course.patient
     patient.status = END_STATUS_PATIENT[status]
     _with_user(patient, by).save()
+    if after_end is not None:
+        after_end(course)  # e.g. the caller's reminders, in the same transaction
     return course
 
 
@@ -242,6 +250,7 @@ def prescribe(
     mg_per_dose: int,
     doses_per_day: int,
     days_supply: int,
+    after_save=None,
 ) -> Prescription:
     """Write one month's prescription, or refuse with every reason at once.
 
@@ -304,6 +313,8 @@ def prescribe(
     )
     with transaction.atomic():
         _with_user(prescription, by).save()
+        if after_save is not None:
+            after_save(prescription)  # e.g. the caller's reminders, in the same transaction
     return prescription
 
 

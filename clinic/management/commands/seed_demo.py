@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.reminders import schedule_prescription_reminders
 from dosing import services as dosing
 from dosing.models import Dispense
 from registry.models import (
@@ -180,6 +181,7 @@ class Command(BaseCommand):
                 mg_per_dose=30,
                 doses_per_day=2,
                 days_supply=30,
+                after_save=schedule_prescription_reminders,
             )
             dispense = dosing.authorize_dispense(
                 first, pharmacy=pharmacy, by=users["pharmacist"], on=started
@@ -194,6 +196,7 @@ class Command(BaseCommand):
                 mg_per_dose=30,
                 doses_per_day=2,
                 days_supply=30,
+                after_save=schedule_prescription_reminders,
             )
         alex = Patient.objects.get(email="alex.rivera@example.org")
         if not alex.courses.exists():
@@ -227,6 +230,7 @@ class Command(BaseCommand):
                 mg_per_dose=30,
                 doses_per_day=2,
                 days_supply=30,
+                after_save=schedule_prescription_reminders,
             )
 
     def _account(self, username, first, last, role, staff):
