@@ -37,7 +37,15 @@ NAV_BY_ROLE: dict[Role, tuple[NavItem, ...]] = {
         NavItem("Registry administration", "registry-admin-home"),
         NavItem("Admin site", "admin:index"),
     ),
-    Role.PATIENT: (NavItem("My course", "portal-home"),),
+    Role.PATIENT: (
+        NavItem("My course", "portal-home"),
+        NavItem("Schedule", "portal-schedule"),
+        NavItem("Progress", "portal-progress"),
+        NavItem("Calendar", "portal-calendar"),
+        NavItem("Reminders", "portal-reminders"),
+        NavItem("Monthly confirmation", "portal-confirmation"),
+        NavItem("About your treatment", "portal-about"),
+    ),
 }
 
 START_PAGE_BY_ROLE: dict[Role, str] = {

@@ -40,6 +40,7 @@ urlpatterns = [
     ),
     path("courses/<int:pk>/end/", course_views.course_end, name="course-end"),
     path("", include("clinic.reminder_urls")),
+    path("", include("clinic.portal_urls")),
     path("", include("registry.urls")),
     path("", include("dosing.urls")),
     path("healthz", clinic_views.healthz, name="healthz"),

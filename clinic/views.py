@@ -1,4 +1,8 @@
-"""Clinic views: the role-based home redirect, the staff worklist, the portal, /healthz."""
+"""Clinic views: the role-based home redirect, the staff worklist, /healthz.
+
+The patient portal lives in clinic/portal_views.py; its start page is re-exported here for
+clinic/urls.py ("portal-home").
+"""
 
 from django.contrib.auth.decorators import login_required
 from django.db import connection
@@ -12,8 +16,9 @@ from clinic import worklist
 from clinic.celery import app as celery_app
 from clinic.models import Heartbeat
 from clinic.navigation import START_PAGE_BY_ROLE
+from clinic.portal_views import portal_home  # noqa: F401  ("portal-home" in clinic/urls.py)
 from clinic.tasks import HEARTBEAT
-from registry.roles import STAFF_ROLES, Role, primary_role, role_required
+from registry.roles import STAFF_ROLES, primary_role, role_required
 
 
 @login_required
@@ -66,25 +71,6 @@ def staff_worklist(request):
     ):
         sections.append({"key": key, "title": title, "count": count, "table": table_class(rows)})
     return render(request, "clinic/worklist.html", {"sections": sections, "today": today})
-
-
-@role_required(Role.PATIENT)
-def portal_home(request):
-    return render(
-        request,
-        "placeholder.html",
-        {
-            "title": "My course",
-            "lead": "Your own treatment course, at a glance.",
-            "coming": [
-                "Today's doses: morning and evening, in mg and capsules",
-                "Your next visit and, where needed, your next pregnancy test",
-                "When and where to pick up your current prescription",
-                "Which week of your course you are in, and your progress",
-                "A calendar you can subscribe to on your phone",
-            ],
-        },
-    )
 
 
 def _database_ok() -> bool:

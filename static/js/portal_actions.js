@@ -1,0 +1,25 @@
+// Patient portal buttons: print the schedule, copy the calendar link. All code lives here, so
+// the CSP needs no inline script.
+(function () {
+  document.querySelectorAll("[data-print]").forEach((button) => {
+    button.addEventListener("click", () => window.print());
+  });
+  document.querySelectorAll("[data-copy]").forEach((button) => {
+    button.addEventListener("click", async () => {
+      const field = document.querySelector(button.dataset.copy);
+      const status = document.querySelector("[data-copy-status]");
+      if (!field) return;
+      field.select();
+      let copied = false;
+      try {
+        await navigator.clipboard.writeText(field.value);
+        copied = true;
+      } catch (error) {
+        copied = document.execCommand && document.execCommand("copy");
+      }
+      if (status) {
+        status.textContent = copied ? "Copied." : "Select the link and copy it.";
+      }
+    });
+  });
+})();
