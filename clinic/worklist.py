@@ -79,7 +79,7 @@ class PatientColumn(tables.Column):
 
     def render(self, value):
         return format_html(
-            '<a href="{}">{}</a> <span class="font-monospace small">{}</span>',
+            '<a href="{}">{}</a> <span class="font-monospace small text-nowrap">{}</span>',
             value.get_absolute_url(),
             value.full_name,
             value.registry_id,

@@ -8,7 +8,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from clinic.reminders import schedule_prescription_reminders
+from clinic.flagging import raise_flags
+from clinic.models import Visit
+from clinic.reminders import schedule_prescription_reminders, schedule_visit_reminders
 from dosing import services as dosing
 from dosing.models import Dispense
 from registry.models import (
@@ -142,6 +144,7 @@ class Command(BaseCommand):
                 user=users["pharmacist"], defaults={"pharmacy": pharmacies[0]}
             )
             self._courses(users, pharmacies[0])
+            transaction.on_commit(raise_flags)
         self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
         for username, first, last, role, _staff in DEMO_ACCOUNTS:
             self.stdout.write(f"  {role.value:<15} {username:<14} ({first} {last})")
@@ -198,6 +201,31 @@ class Command(BaseCommand):
                 days_supply=30,
                 after_save=schedule_prescription_reminders,
             )
+            self._visit(
+                jordan,
+                course,
+                nurse,
+                days_ago=14,
+                weight=71,
+                nodules=14,
+                phq=(1, 0),
+                follow_up_in=2,
+            )
+        luis = Patient.objects.get(email="luis.fernandez@example.org")
+        if not luis.courses.exists():
+            # Week 18, and the follow-up planned 10 days ago never happened: two flags.
+            started = today - datetime.timedelta(days=124)
+            course = dosing.start_course(
+                luis,
+                by=prescriber,
+                start_date=started,
+                baseline_weight_kg=82,
+                baseline_nodule_count=30,
+                formulation="conventional",
+            )
+            self._visit(
+                luis, course, nurse, days_ago=38, weight=81, nodules=7, phq=(2, 1), follow_up_in=-10
+            )
         alex = Patient.objects.get(email="alex.rivera@example.org")
         if not alex.courses.exists():
             MonthlyConfirmation.objects.create(
@@ -232,6 +260,23 @@ class Command(BaseCommand):
                 days_supply=30,
                 after_save=schedule_prescription_reminders,
             )
+
+    def _visit(self, patient, course, nurse, *, days_ago, weight, nodules, phq, follow_up_in):
+        today = timezone.localdate()
+        visit = Visit.objects.create(
+            patient=patient,
+            course=course,
+            visit_date=today - datetime.timedelta(days=days_ago),
+            weight_kg=weight,
+            nodule_count=nodules,
+            phq2_interest=phq[0],
+            phq2_mood=phq[1],
+            side_effects=["dry_lips", "dry_skin"],
+            recorded_by=nurse,
+            next_follow_up=today + datetime.timedelta(days=follow_up_in),
+        )
+        schedule_visit_reminders(visit)
+        return visit
 
     def _account(self, username, first, last, role, staff):
         user, created = User.objects.get_or_create(
