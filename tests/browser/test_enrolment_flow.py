@@ -6,16 +6,9 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from registry.models import Patient
+from tests.browser.helpers import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def sign_in(page: Page, live_server, user, password):
-    page.goto(live_server.url + reverse("login"))
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(live_server.url + reverse("staff-worklist"))
 
 
 def test_a_nurse_enrols_finds_and_opens_a_patient(

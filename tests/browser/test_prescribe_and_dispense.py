@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from dosing.models import Dispense, TreatmentCourse
 from registry.models import Pharmacist
+from tests.browser.helpers import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,14 +32,6 @@ def console_errors(page: Page) -> list[str]:
     )
     page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
     return errors
-
-
-def sign_in(page: Page, live_server, user, password, start_url_name: str) -> None:
-    page.goto(live_server.url + reverse("login"))
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(live_server.url + reverse(start_url_name))
 
 
 def start_course_in_browser(page: Page, live_server, patient, formulation_label) -> None:

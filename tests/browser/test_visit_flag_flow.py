@@ -6,18 +6,10 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from dosing.models import TreatmentCourse
+from tests.browser.helpers import sign_in
 from tests.course_fixtures import days_ago
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def sign_in(page: Page, live_server, user, password):
-    page.context.clear_cookies()
-    page.goto(live_server.url + reverse("login"))
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(live_server.url + reverse("staff-worklist"))
 
 
 def test_a_70_percent_fall_is_flagged_acknowledged_and_the_course_ends_early(
