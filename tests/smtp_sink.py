@@ -46,7 +46,9 @@ class _Handler(socketserver.StreamRequestHandler):
                 lines = []
                 while True:
                     line = self.rfile.readline()
-                    if not line or line in (b".\r\n", b".\n"):
+                    if not line:  # the client went away mid-message: nothing was delivered
+                        return
+                    if line in (b".\r\n", b".\n"):
                         break
                     lines.append(line[1:] if line.startswith(b"..") else line)
                 sink.record(sender, recipients, b"".join(lines))

@@ -1,0 +1,263 @@
+"""Reminders per second through one Celery worker process, beside plain smtplib (the floor).
+
+    DATABASE_URL=postgres://clinic:clinic@127.0.0.1:5432/clinic_bench \
+        .venv/bin/python bench/reminders_rate.py --reminders 2000
+
+Writes N fresh due reminder rows (recipients tagged with this run's token), starts one worker
+(`celery -A clinic worker --pool=solo`) on a queue of its own on Redis (--broker, default
+redis://127.0.0.1:6379/15), sending through Django's SMTP backend to an SMTP sink in this
+process (tests/smtp_sink.py), and times from publishing the send_due_reminders runs (100 rows
+each, as beat sends them) until the sink holds N messages and every row is sent. Then the
+floor: the same N messages (built beforehand) sent with smtplib over one connection to the
+same sink. Repeats --repeat times (fresh rows each time) and prints a Markdown table of
+medians. The rows are deleted afterwards, and the worker stopped, even on failure.
+
+Refuses to run on a database whose name does not end in "_bench", and on one that already
+holds due reminders (the worker would send them too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import math
+import os
+import secrets
+import signal
+import smtplib
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
+os.environ.setdefault("DEBUG", "true")
+
+import django
+
+django.setup()
+
+import redis
+from celery import Celery
+from django.conf import settings
+from django.core.management import call_command
+from django.utils import timezone
+
+from clinic.models import Reminder
+from clinic.reminder_sending import build_message, due_q
+from tests import smtp_sink
+from tests.smtp_sink import SmtpSink
+
+BATCH = 100  # rows per send_due_reminders run, the task's default
+WAIT = 600.0
+
+
+class CountingSink(SmtpSink):
+    """The test sink, also counting SMTP sessions (one per connection)."""
+
+    def __init__(self):
+        super().__init__()
+        self.sessions = 0
+        handle = smtp_sink._Handler.handle
+
+        def counted(handler):
+            with self._lock:
+                self.sessions += 1
+            handle(handler)
+
+        self._server.RequestHandlerClass = type("Counted", (smtp_sink._Handler,), {})
+        self._server.RequestHandlerClass.handle = counted
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self._messages)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._messages.clear()
+            self.envelopes.clear()
+            self.sessions = 0
+
+
+def database_url() -> str:
+    db = settings.DATABASES["default"]
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def write_rows(count: int, tag: str) -> list[Reminder]:
+    due_at = timezone.now() - datetime.timedelta(minutes=1)
+    return Reminder.objects.bulk_create(
+        Reminder(
+            kind=Reminder.Kind.FOLLOW_UP_VISIT,
+            recipient=f"{tag}-{n:06d}@example.org",
+            subject_key=f"visit:{n}",
+            due_at=due_at,
+            due_date=timezone.localdate(due_at),
+            context={"visit_on": "2027-03-30"},
+        )
+        for n in range(count)
+    )
+
+
+def wait_until(predicate, what: str, worker: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + WAIT
+    while not predicate():
+        if worker.poll() is not None:
+            sys.exit(f"the worker stopped while waiting for {what}:\n{log.read_text()}")
+        if time.monotonic() > deadline:
+            sys.exit(f"gave up waiting for {what}:\n{log.read_text()[-5000:]}")
+        time.sleep(0.01)
+
+
+def start_worker(broker: str, queue: str, sink: SmtpSink, log: Path) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env.update(
+        DJANGO_SETTINGS_MODULE="clinic.settings",
+        DEBUG="false",  # as in production: no query log, no debug overhead
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="localhost",
+        DATABASE_URL=database_url(),
+        CELERY_BROKER_URL=broker,
+        CELERY_QUEUE=queue,
+        EMAIL_URL=f"smtp://127.0.0.1:{sink.port}",
+        VAR_DIR=str(log.parent / "var"),
+        LOG_LEVEL="INFO",  # the production default: a log line per task
+    )
+    process = subprocess.Popen(  # noqa: S603 - our own command line
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "clinic",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--queues",
+            queue,
+            "--hostname",
+            f"{queue}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    wait_until(lambda: " ready." in log.read_text(), "the worker to start", process, log)
+    return process
+
+
+def stop_worker(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def time_worker(n, tag, producer, queue, sink, worker, log) -> tuple[float, int]:
+    rows = write_rows(n, tag)
+    pks = [r.pk for r in rows]
+    sink.clear()
+    started = time.perf_counter()
+    for _ in range(math.ceil(n / BATCH)):
+        producer.send_task("clinic.tasks.send_due_reminders", kwargs={"batch": BATCH}, queue=queue)
+    wait_until(lambda: sink.count() >= n, f"{n} messages at the sink", worker, log)
+    sent = Reminder.objects.filter(pk__in=pks, status=Reminder.Status.SENT)
+    wait_until(lambda: sent.count() == n, "every row marked sent", worker, log)
+    elapsed = time.perf_counter() - started
+    assert sink.count() == n, f"{sink.count()} messages for {n} reminders"
+    return elapsed, sink.sessions
+
+
+def time_floor(n, tag, sink) -> tuple[float, int]:
+    rows = write_rows(n, tag)
+    payloads = []
+    for reminder in rows:
+        message = build_message(reminder)
+        payloads.append((message.from_email, message.to, message.message().as_bytes()))
+    Reminder.objects.filter(pk__in=[r.pk for r in rows]).delete()
+    sink.clear()
+    started = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", sink.port) as smtp:
+        for sender, recipients, data in payloads:
+            smtp.sendmail(sender, recipients, data)
+    elapsed = time.perf_counter() - started
+    assert sink.count() == n
+    return elapsed, sink.sessions
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reminders", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--broker", default="redis://127.0.0.1:6379/15")
+    args = parser.parse_args()
+    name = str(settings.DATABASES["default"]["NAME"])
+    if not name.endswith("_bench"):
+        sys.exit(f"refusing: database {name!r} does not end in _bench")
+    call_command("migrate", verbosity=0)
+    if Reminder.objects.filter(due_q(timezone.now())).exists():
+        sys.exit("refusing: the database already holds due reminders; the worker would send them")
+
+    token = secrets.token_hex(4)
+    tag = f"bench-{token}"
+    queue = f"bench-reminders-{token}"
+    log = Path(tempfile.mkdtemp(prefix="bench-reminders-")) / "worker.log"
+    n = args.reminders
+    worker_times, floor_times, sessions = [], [], 0
+    producer = Celery(f"bench-producer-{token}", broker=args.broker)
+    with CountingSink() as sink:
+        worker = start_worker(args.broker, queue, sink, log)
+        try:
+            for run in range(args.repeat):
+                elapsed, sessions = time_worker(
+                    n, f"{tag}-w{run}", producer, queue, sink, worker, log
+                )
+                worker_times.append(elapsed)
+                floor_times.append(time_floor(n, f"{tag}-f{run}", sink)[0])
+                print(
+                    f"  run {run + 1}: worker {n / elapsed:,.0f}/s, "
+                    f"smtplib {n / floor_times[-1]:,.0f}/s",
+                    file=sys.stderr,
+                )
+        finally:
+            stop_worker(worker)
+            producer.close()
+            deleted, _ = Reminder.objects.filter(recipient__startswith=f"{tag}-").delete()
+            print(f"  deleted {deleted:,} bench reminder rows", file=sys.stderr)
+            client = redis.Redis.from_url(args.broker)
+            for key in client.scan_iter(match=f"*{token}*"):
+                client.delete(key)
+            client.close()
+
+    median = statistics.median
+    worker_rate = n / median(worker_times)
+    floor_rate = n / median(floor_times)
+    print(f"| reminders per run | {n:,} (median of {args.repeat} runs) |")
+    print("|---|---|")
+    print(
+        f"| one worker (`--pool=solo`), send_due_reminders batch {BATCH}, Django SMTP backend "
+        f"| {worker_rate:,.0f} reminders/s ({median(worker_times):.2f} s; "
+        f"{sessions:,} SMTP sessions) |"
+    )
+    print(
+        f"| floor: smtplib, one connection, the same messages prebuilt | {floor_rate:,.0f} "
+        f"messages/s ({median(floor_times):.2f} s; 1 SMTP session) |"
+    )
+    print(f"| ratio floor / worker | {floor_rate / worker_rate:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
