@@ -34,10 +34,9 @@ def home(request):
 def staff_worklist(request):
     """What needs attention today across the clinic, most urgent first."""
     today = timezone.localdate()
-    flags = worklist.open_flags()
     sections = []
     for key, title, table_class, (rows, count) in (
-        ("flags", "Open flags", worklist.FlagTable, (flags, len(flags))),
+        ("flags", "Open flags", worklist.FlagTable, worklist.bounded(worklist.open_flags())),
         (
             "today",
             "Visits planned today",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 
 import django_tables2 as tables
-from django.db.models import Exists, OuterRef
+from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -18,12 +18,18 @@ ROW_LIMIT = 50
 
 
 def open_flags():
-    flags = (
+    """Open flags, most urgent kind first, then oldest first (ordered in SQL, so the rows
+    shown are the most urgent ones even when there are more than the page shows)."""
+    urgency = Case(
+        *[When(kind=kind.value, then=Value(rank)) for kind, rank in URGENCY.items()],
+        output_field=IntegerField(),
+    )
+    return (
         CourseFlag.objects.filter(acknowledged_at=None)
         .select_related("course__patient")
-        .order_by("raised_at")
+        .annotate(urgency_rank=urgency)
+        .order_by("urgency_rank", "raised_at")
     )
-    return sorted(flags[:ROW_LIMIT], key=lambda f: (URGENCY[FlagKind(f.kind)], f.raised_at))
 
 
 def latest_visits_of_active_courses():

@@ -8,53 +8,106 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0004_pregnancy_tests'),
+        ("registry", "0004_pregnancy_tests"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalMonthlyConfirmation',
+            name="HistoricalMonthlyConfirmation",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('confirmed_on', models.DateField()),
-                ('contraception_methods', models.JSONField(help_text='The two (or more) methods in use.')),
-                ('answers', models.JSONField(help_text='Question key -> the answer given on the last try.')),
-                ('attempts', models.PositiveSmallIntegerField(default=1)),
-                ('passed', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='registry.patient')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("confirmed_on", models.DateField()),
+                (
+                    "contraception_methods",
+                    models.JSONField(help_text="The two (or more) methods in use."),
+                ),
+                (
+                    "answers",
+                    models.JSONField(help_text="Question key -> the answer given on the last try."),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=1)),
+                ("passed", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="registry.patient",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical monthly confirmation',
-                'verbose_name_plural': 'historical monthly confirmations',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical monthly confirmation",
+                "verbose_name_plural": "historical monthly confirmations",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='MonthlyConfirmation',
+            name="MonthlyConfirmation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('confirmed_on', models.DateField()),
-                ('contraception_methods', models.JSONField(help_text='The two (or more) methods in use.')),
-                ('answers', models.JSONField(help_text='Question key -> the answer given on the last try.')),
-                ('attempts', models.PositiveSmallIntegerField(default=1)),
-                ('passed', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='monthly_confirmations', to='registry.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("confirmed_on", models.DateField()),
+                (
+                    "contraception_methods",
+                    models.JSONField(help_text="The two (or more) methods in use."),
+                ),
+                (
+                    "answers",
+                    models.JSONField(help_text="Question key -> the answer given on the last try."),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=1)),
+                ("passed", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="monthly_confirmations",
+                        to="registry.patient",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-confirmed_on', '-pk'],
-                'indexes': [models.Index(fields=['patient', 'confirmed_on'], name='confirm_patient_day_idx')],
+                "ordering": ["-confirmed_on", "-pk"],
+                "indexes": [
+                    models.Index(fields=["patient", "confirmed_on"], name="confirm_patient_day_idx")
+                ],
             },
         ),
     ]

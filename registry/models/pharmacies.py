@@ -171,6 +171,10 @@ class CertificationChange(models.Model):
 
     class Meta:
         ordering = ["-changed_at", "-pk"]
+        indexes = [
+            models.Index(fields=["changed_at"], name="certchange_changed_at_idx"),
+            models.Index(fields=["to_status"], name="certchange_to_status_idx"),
+        ]
 
     def __str__(self):
         return f"{self.from_status} → {self.to_status} by {self.changed_by} at {self.changed_at}"
