@@ -27,20 +27,6 @@ DOCS = Path(__file__).resolve().parents[2] / "test-results"
 PHONE = {"width": 375, "height": 812}
 
 
-@pytest.fixture
-def console_errors(page: Page) -> list[str]:
-    errors: list[str] = []
-    page.set_default_timeout(10000)
-    page.on(
-        "console",
-        lambda msg: (
-            errors.append(f"console: {msg.text} ({msg.location})") if msg.type == "error" else None
-        ),
-    )
-    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
-    return errors
-
-
 def assert_no_sideways_scroll(page: Page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], page.url
 

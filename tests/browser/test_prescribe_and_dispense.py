@@ -20,20 +20,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 RESULTS = Path("test-results")
 
 
-@pytest.fixture
-def console_errors(page: Page) -> list[str]:
-    errors: list[str] = []
-    page.set_default_timeout(10000)
-    page.on(
-        "console",
-        lambda msg: (
-            errors.append(f"console: {msg.text} ({msg.location})") if msg.type == "error" else None
-        ),
-    )
-    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
-    return errors
-
-
 def start_course_in_browser(page: Page, live_server, patient, formulation_label) -> None:
     page.goto(live_server.url + reverse("patient-detail", args=[patient.pk]))
     page.get_by_role("link", name="Start a course").click()

@@ -28,21 +28,6 @@ ROLE_OF_PERSONA = {
 MOBILE_WIDTH = 375
 
 
-@pytest.fixture
-def console_errors(page: Page) -> list[str]:
-    """Every console error and uncaught exception the page reports while the test runs."""
-    errors: list[str] = []
-    page.set_default_timeout(10000)
-    page.on(
-        "console",
-        lambda msg: (
-            errors.append(f"console: {msg.text} ({msg.location})") if msg.type == "error" else None
-        ),
-    )
-    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
-    return errors
-
-
 def _path(url: str) -> str:
     return urlparse(url).path
 

@@ -4,7 +4,6 @@ No eager mode and no mocks: beat schedules the task from the project's schedule,
 carries it, the worker writes the time to the database this test reads, and /healthz shows it.
 """
 
-import os
 import secrets
 import subprocess
 import sys
@@ -12,23 +11,15 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from clinic.models import Heartbeat
 from clinic.tasks import HEARTBEAT
 from tests.conftest import TEST_REDIS_URL
+from tests.workers import worker_env
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-def _database_url_for_the_test_database() -> str:
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture
@@ -36,21 +27,7 @@ def start_worker(tmp_path):
     processes = []
 
     def start(broker_url: str) -> subprocess.Popen:
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if key not in {"DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE"}
-        }
-        env.update(
-            DJANGO_SETTINGS_MODULE="clinic.settings",
-            DEBUG="false",
-            SECRET_KEY=secrets.token_urlsafe(50),
-            ALLOWED_HOSTS="localhost",
-            DATABASE_URL=_database_url_for_the_test_database(),
-            CELERY_BROKER_URL=broker_url,
-            VAR_DIR=str(tmp_path / "var"),  # its own broker folders and beat schedule file
-            HEARTBEAT_SECONDS="1",
-        )
+        env = worker_env(broker_url=broker_url, var_dir=tmp_path / "var", HEARTBEAT_SECONDS="1")
         queue = f"test-{secrets.token_hex(4)}"  # never pick up another run's messages
         log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 - closed with the process
         process = subprocess.Popen(

@@ -6,7 +6,6 @@ child processes claims and sends them through Django's SMTP backend to a local S
 Overlapping runs must not send anything twice.
 """
 
-import os
 import secrets
 import subprocess
 import sys
@@ -16,25 +15,17 @@ from pathlib import Path
 
 import pytest
 from celery import Celery
-from django.db import connection
 
 from clinic.models import Reminder
 from registry.models import Patient
 from tests.conftest import TEST_REDIS_URL
 from tests.factories import PatientFactory
 from tests.smtp_sink import SmtpSink
+from tests.workers import worker_env
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 RUNS = 6
-
-
-def _database_url_for_the_test_database() -> str:
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture
@@ -47,21 +38,11 @@ def smtp_sink():
 def worker(tmp_path, smtp_sink):
     """A worker (3 processes) on its own Redis queue, sending mail to the sink."""
     queue = f"test-{secrets.token_hex(4)}"  # never pick up another run's messages
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE"}
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="clinic.settings",
-        DEBUG="false",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="localhost",
-        DATABASE_URL=_database_url_for_the_test_database(),
-        CELERY_BROKER_URL=TEST_REDIS_URL,
+    env = worker_env(
+        broker_url=TEST_REDIS_URL,
+        var_dir=tmp_path / "var",
         CELERY_QUEUE=queue,
         EMAIL_URL=f"smtp://127.0.0.1:{smtp_sink.port}",
-        VAR_DIR=str(tmp_path / "var"),
     )
     log_path = tmp_path / "worker.log"
     log = open(log_path, "w")  # noqa: SIM115 - closed with the process

@@ -41,6 +41,7 @@ from registry.models import Patient
 from tests.conftest import TEST_REDIS_URL
 from tests.factories import PatientFactory
 from tests.smtp_sink import SmtpSink
+from tests.workers import worker_env
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT = 60.0  # the longest any single wait in this group may take
@@ -50,14 +51,6 @@ _counter = itertools.count()
 
 def on_postgresql() -> bool:
     return connection.vendor == "postgresql"
-
-
-def worker_database_url() -> str:
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def wait_for(
@@ -160,21 +153,11 @@ class Services:
         self.started: list[Proc] = []
 
     def env(self, broker_url: str, **extra: str) -> dict:
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if key not in {"DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE"}
-        }
-        env.update(
-            DJANGO_SETTINGS_MODULE="clinic.settings",
-            DEBUG="false",
-            SECRET_KEY=secrets.token_urlsafe(50),
-            ALLOWED_HOSTS="localhost",
-            DATABASE_URL=worker_database_url(),
-            CELERY_BROKER_URL=broker_url,
+        env = worker_env(
+            broker_url=broker_url,
+            var_dir=self.tmp_path / "var",
             CELERY_QUEUE=self.queue,
             EMAIL_URL=f"smtp://127.0.0.1:{self.sink.port}",
-            VAR_DIR=str(self.tmp_path / "var"),
             LOG_LEVEL="INFO",
             **extra,
         )
