@@ -28,9 +28,6 @@ app.conf.update(
     # Results live in our own tables; nothing reads Celery's result backend.
     task_ignore_result=True,
     broker_connection_retry_on_startup=True,
-    # On a broker connection loss, stop running tasks: their messages are not acked yet
-    # (acks_late), so they are redelivered rather than finished twice (Celery 6's default).
-    worker_cancel_long_running_tasks_on_connection_loss=True,
     worker_hijack_root_logger=False,
 )
 app.autodiscover_tasks()
