@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from dosing import rules
 from dosing.models import Dispense, Prescription, RefusedAction, TreatmentCourse
+from registry.audit import changed_by
 from registry.models import Patient, Pharmacy, PregnancyTest
 from registry.registry_id import format_id, is_valid, normalize
 from registry.roles import Role, has_role
@@ -43,11 +44,6 @@ def _refuse(kind, reasons, *, by, **related):
 
 def _day(value: datetime.date) -> str:
     return value.strftime("%-d %b %Y")
-
-
-def _with_user(record, user):
-    record._history_user = user
-    return record
 
 
 # Courses -----------------------------------------------------------------------------------
@@ -104,7 +100,7 @@ def start_course(
             if start_date <= timezone.localdate()
             else TreatmentCourse.Status.PLANNED
         )
-        course = _with_user(
+        course = changed_by(
             TreatmentCourse(
                 patient=patient,
                 number=number,
@@ -120,7 +116,7 @@ def start_course(
         )
         course.save()
         patient.status = Patient.Status.IN_TREATMENT
-        _with_user(patient, by).save()
+        changed_by(patient, by).save()
     return course
 
 
@@ -152,10 +148,10 @@ def end_course(
     if end_date < course.start_date:
         raise Refused(["The end date is before the course started."])
     course.status, course.end_reason, course.end_date = status, reason.strip(), end_date
-    _with_user(course, by).save()
+    changed_by(course, by).save()
     patient = course.patient
     patient.status = END_STATUS_PATIENT[status]
-    _with_user(patient, by).save()
+    changed_by(patient, by).save()
     if after_end is not None:
         after_end(course)  # e.g. the caller's reminders, in the same transaction
     return course
@@ -312,7 +308,7 @@ def prescribe(
         warnings=check.warnings,
     )
     with transaction.atomic():
-        _with_user(prescription, by).save()
+        changed_by(prescription, by).save()
         if after_save is not None:
             after_save(prescription)  # e.g. the caller's reminders, in the same transaction
     return prescription
@@ -393,7 +389,7 @@ def authorize_dispense(
                     quantity=locked.capsules_supplied,
                     days_supply=locked.days_supply,
                 )
-                _with_user(dispense, by).save()
+                changed_by(dispense, by).save()
                 return dispense
     except IntegrityError:
         # SQLite has no row locks: the unique constraint is the last word there.
@@ -465,7 +461,7 @@ def reverse_dispense(dispense: Dispense, *, by, pharmacy: Pharmacy | None, reaso
         dispense.reversed_at = timezone.now()
         dispense.reversed_by = by
         dispense.reversal_reason = reason.strip()
-        _with_user(dispense, by).save()
+        changed_by(dispense, by).save()
     return dispense
 
 

@@ -24,6 +24,7 @@ from registry.models import (
     Pharmacy,
     PharmacyCertification,
 )
+from registry.models.pharmacies import one_year_after
 from registry.roles import Role, has_role
 
 # One sign-in page for everyone: the admin's own login would bypass the clinic's login page.
@@ -325,7 +326,7 @@ class PharmacyAdmin(SimpleHistoryAdmin):
             done="Certified",
             initial={
                 "valid_from": timezone.localdate(),
-                "valid_until": _a_year_after(timezone.localdate()),
+                "valid_until": one_year_after(timezone.localdate()),
             },
             apply=lambda certification, by, data: certification.certify(
                 by=by,
@@ -466,13 +467,6 @@ class PharmacyAdmin(SimpleHistoryAdmin):
             "media": self.media + form.media,
         }
         return TemplateResponse(request, self.action_template, context)
-
-
-def _a_year_after(day: datetime.date) -> datetime.date:
-    try:
-        return day.replace(year=day.year + 1)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + 1, day=28)
 
 
 @admin.register(PharmacyCertification)

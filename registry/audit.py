@@ -13,6 +13,13 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.db import models
 
+
+def changed_by(record, user):
+    """Tell simple-history who changes `record`, also outside a request (services, tasks)."""
+    record._history_user = user
+    return record
+
+
 ACTIONS = {"+": "Created", "~": "Changed", "-": "Removed"}
 IGNORED_FIELDS = {"id", "registry_id", "status_changed_at", "enrolled_at", "reminder_consent_on"}
 

@@ -11,14 +11,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from registry.audit import changed_by
 from registry.models import Patient, PortalInvitation, PriorTreatment
 from registry.models.invitations import INVITATION_LIFETIME, hash_token
 from registry.roles import Role
-
-
-def _as_history_user(record, user):
-    record._history_user = user  # simple-history: who, also outside a request
-    return record
 
 
 @transaction.atomic
@@ -26,7 +22,7 @@ def enrol_patient(form, treatment_rows: list[dict], *, by) -> Patient:
     """Create the patient and their prior treatments; the registry ID is assigned on save."""
     patient = form.save(commit=False)
     patient.enrolled_by = by
-    _as_history_user(patient, by).save()
+    changed_by(patient, by).save()
     _save_prior_treatments(patient, treatment_rows, by=by)
     return patient
 
@@ -34,7 +30,7 @@ def enrol_patient(form, treatment_rows: list[dict], *, by) -> Patient:
 @transaction.atomic
 def update_patient(form, treatment_rows: list[dict], *, by) -> Patient:
     patient = form.save(commit=False)
-    _as_history_user(patient, by).save()
+    changed_by(patient, by).save()
     _save_prior_treatments(patient, treatment_rows, by=by)
     return patient
 
@@ -49,7 +45,7 @@ def _save_prior_treatments(patient: Patient, rows: list[dict], *, by) -> None:
     for data in rows:
         if not data.get("tried"):
             if data["kind"] in existing:
-                _as_history_user(existing[data["kind"]], by).delete()
+                changed_by(existing[data["kind"]], by).delete()
             continue
         row = existing.get(data["kind"]) or PriorTreatment(patient=patient, kind=data["kind"])
         values = {
@@ -61,7 +57,7 @@ def _save_prior_treatments(patient: Patient, rows: list[dict], *, by) -> None:
             continue
         for key, value in values.items():
             setattr(row, key, value)
-        _as_history_user(row, by).save()
+        changed_by(row, by).save()
 
 
 @transaction.atomic
@@ -72,7 +68,7 @@ def change_status(patient: Patient, status: str, reason: str, *, by) -> Patient:
     patient.status = status
     patient.status_reason = reason.strip()
     patient.status_changed_at = timezone.now()
-    _as_history_user(patient, by).save()
+    changed_by(patient, by).save()
     return patient
 
 
@@ -138,7 +134,7 @@ def _portal_account_for(patient: Patient, *, by):
     user.set_unusable_password()
     user.save()
     patient.user = user
-    _as_history_user(patient, by).save()
+    changed_by(patient, by).save()
     return user
 
 

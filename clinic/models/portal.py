@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 
 from django.db import models
 from django.utils import timezone
 
+from registry.models.invitations import hash_token
 
-def hash_feed_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+# The same one-way hash as portal invitations: a copy of the database hands out no working link.
+hash_feed_token = hash_token
 
 
 class CalendarFeed(models.Model):

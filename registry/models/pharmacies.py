@@ -102,7 +102,7 @@ class PharmacyCertification(models.Model):
         if self.status != self.Status.CERTIFIED or self.valid_until is None:
             raise ValidationError("Only a certified pharmacy can be renewed.")
         # A lapsed certification renews for a year from today, not from its old end.
-        self.valid_until = _one_year_after(max(self.valid_until, timezone.localdate()))
+        self.valid_until = one_year_after(max(self.valid_until, timezone.localdate()))
         self._change(self.Status.CERTIFIED, by=by, reason=reason or "Renewed for a year")
 
     def suspend(self, *, by, reason: str):
@@ -146,7 +146,8 @@ def _required(reason: str, verb: str) -> str:
     return reason
 
 
-def _one_year_after(day: datetime.date) -> datetime.date:
+def one_year_after(day: datetime.date) -> datetime.date:
+    """The same day next year (28 February for 29 February)."""
     try:
         return day.replace(year=day.year + 1)
     except ValueError:  # 29 February

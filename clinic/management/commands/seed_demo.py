@@ -21,6 +21,7 @@ from registry.models import (
     PharmacyCertification,
     PregnancyTest,
 )
+from registry.models.pharmacies import one_year_after
 from registry.roles import Role
 
 DEMO_PASSWORD = "course-demo-2026"
@@ -316,16 +317,9 @@ class Command(BaseCommand):
             certification.certify(
                 by=by,
                 valid_from=today - datetime.timedelta(days=90),
-                valid_until=_a_year_after(today - datetime.timedelta(days=90)),
+                valid_until=one_year_after(today - datetime.timedelta(days=90)),
                 reason="Demo: certified for a year",
             )
         if state == PharmacyCertification.Status.SUSPENDED:
             certification.suspend(by=by, reason=DEMO_SUSPENSION_REASON)
         return pharmacy
-
-
-def _a_year_after(day: datetime.date) -> datetime.date:
-    try:
-        return day.replace(year=day.year + 1)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + 1, day=28)
