@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from clinic.models import FlagKind
+from clinic.models.flags import URGENCY
 from dosing import rules
 
 APPROACHING_WEEK = 18
@@ -27,7 +28,7 @@ NODULE_FALL = (7, 10)  # "more than 70%": count < 30% of baseline, i.e. 10 × co
 
 INSERT = """
 INSERT INTO clinic_courseflag
-    (course_id, kind, subject_key, raised_at, detail, action, action_text)
+    (course_id, kind, urgency, subject_key, raised_at, detail, action, action_text)
 SELECT {select}
 {where_course}
 ON CONFLICT DO NOTHING
@@ -82,9 +83,10 @@ QUERIES: dict[FlagKind, tuple[str, str]] = {
 
 HISTORY = """
 INSERT INTO clinic_historicalcourseflag
-    (id, course_id, kind, subject_key, raised_at, detail, acknowledged_by_id, acknowledged_at,
-     action, action_text, history_date, history_change_reason, history_type, history_user_id)
-SELECT f.id, f.course_id, f.kind, f.subject_key, f.raised_at, f.detail, NULL, NULL,
+    (id, course_id, kind, urgency, subject_key, raised_at, detail, acknowledged_by_id,
+     acknowledged_at, action, action_text, history_date, history_change_reason, history_type,
+     history_user_id)
+SELECT f.id, f.course_id, f.kind, f.urgency, f.subject_key, f.raised_at, f.detail, NULL, NULL,
        f.action, f.action_text, f.raised_at, 'raised by flag_courses', '+', NULL
 FROM clinic_courseflag f
 WHERE f.raised_at = %(now)s {where_course}
@@ -121,7 +123,7 @@ def raise_flags(*, today: datetime.date | None = None, course_id: int | None = N
             # SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT (parser ambiguity);
             # every source has one, and the one-course filter extends it.
             sql = INSERT.format(
-                select=f"c.id, '{kind.value}', {columns} {source}",
+                select=f"c.id, '{kind.value}', {URGENCY[kind]}, {columns} {source}",
                 where_course="AND c.id = %(course)s" if course_id is not None else "",
             )
             cursor.execute(sql, params)

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from clinic.models import Reminder
+from registry.table_columns import DateTimeColumn
 
 STATUS_BADGE = {
     Reminder.Status.SENT: "text-bg-success",
@@ -20,11 +21,11 @@ class ReminderLogTable(tables.Table):
     """Every reminder row of one patient: what, when due, what happened."""
 
     kind = tables.Column(verbose_name="Reminder")
-    due_at = tables.DateTimeColumn(verbose_name="Due", format=WHEN)
+    due_at = DateTimeColumn(verbose_name="Due", format=WHEN)
     recipient = tables.Column(verbose_name="To", orderable=False)
     status = tables.Column()
     attempts = tables.Column(verbose_name="Attempts")
-    sent_at = tables.DateTimeColumn(verbose_name="Sent at", format=WHEN)
+    sent_at = DateTimeColumn(verbose_name="Sent at", format=WHEN)
     last_error = tables.Column(verbose_name="Last error or reason", orderable=False)
 
     class Meta:
@@ -52,7 +53,7 @@ class FailedReminderTable(tables.Table):
     who = tables.Column(verbose_name="For", accessor="patient", orderable=False)
     kind = tables.Column(verbose_name="Reminder")
     recipient = tables.Column(verbose_name="To", orderable=False)
-    due_at = tables.DateTimeColumn(verbose_name="Due", format=WHEN)
+    due_at = DateTimeColumn(verbose_name="Due", format=WHEN)
     attempts = tables.Column(verbose_name="Attempts")
     last_error = tables.Column(verbose_name="Last error", orderable=False)
     retry = tables.TemplateColumn(

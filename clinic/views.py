@@ -30,45 +30,34 @@ def home(request):
     return redirect(START_PAGE_BY_ROLE[role])
 
 
+VISIT_SECTIONS = {"today", "week", "overdue"}
+
+
 @role_required(*STAFF_ROLES)
 def staff_worklist(request):
     """What needs attention today across the clinic, most urgent first."""
     today = timezone.localdate()
     sections = []
-    for key, title, table_class, (rows, count) in (
-        ("flags", "Open flags", worklist.FlagTable, worklist.bounded(worklist.open_flags())),
-        (
-            "today",
-            "Visits planned today",
-            worklist.VisitTable,
-            worklist.bounded(worklist.planned_visits(today, 1)),
-        ),
-        (
-            "week",
-            "Visits planned this week",
-            worklist.VisitTable,
-            worklist.bounded(worklist.planned_visits(today, 7)),
-        ),
-        (
-            "overdue",
-            "Overdue follow-ups",
-            worklist.VisitTable,
-            worklist.bounded(worklist.overdue_follow_ups(today)),
-        ),
+    for key, title, (rows, count) in (
+        ("flags", "Open flags", worklist.bounded(worklist.open_flags())),
+        ("today", "Visits planned today", worklist.bounded(worklist.planned_visits(today, 1))),
+        ("week", "Visits planned this week", worklist.bounded(worklist.planned_visits(today, 7))),
+        ("overdue", "Overdue follow-ups", worklist.bounded(worklist.overdue_follow_ups(today))),
         (
             "windows",
             "Pick-up windows closing within 2 days",
-            worklist.WindowTable,
             worklist.bounded(worklist.closing_windows(today)),
         ),
         (
             "failed",
             "Reminders that could not be sent",
-            worklist.FailedReminderTable,
             worklist.bounded(worklist.failed_reminders()),
         ),
     ):
-        sections.append({"key": key, "title": title, "count": count, "table": table_class(rows)})
+        template = f"clinic/worklist/_{'visits' if key in VISIT_SECTIONS else key}.html"
+        sections.append(
+            {"key": key, "title": title, "count": count, "rows": rows, "template": template}
+        )
     return render(request, "clinic/worklist.html", {"sections": sections, "today": today})
 
 

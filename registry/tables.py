@@ -4,6 +4,7 @@ import django_tables2 as tables
 from django.utils.html import format_html
 
 from registry.models import Patient
+from registry.table_columns import DateColumn
 
 
 class PatientTable(tables.Table):
@@ -16,11 +17,11 @@ class PatientTable(tables.Table):
         order_by=("last_name", "first_name"),
         linkify=lambda record: record.get_absolute_url(),
     )
-    date_of_birth = tables.DateColumn(verbose_name="Born", format="j M Y", orderable=False)
+    date_of_birth = DateColumn(verbose_name="Born", format="j M Y", orderable=False)
     status = tables.Column()
     risk_category = tables.Column(verbose_name="Risk category", orderable=False)
     prescriber = tables.Column(accessor="prescriber", orderable=False, verbose_name="Prescriber")
-    enrolled_at = tables.DateColumn(verbose_name="Enrolled", format="j M Y")
+    enrolled_at = DateColumn(verbose_name="Enrolled", format="j M Y")
 
     class Meta:
         model = Patient

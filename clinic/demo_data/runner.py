@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.utils import timezone
 
+from clinic import follow_ups
 from clinic.demo_data import patients, staff
 from clinic.demo_data.tables import Tables
 from clinic.demo_data.writer import reset_sequences
@@ -82,6 +83,7 @@ def generate(*, count: int, seed: int, batch: int, progress=None) -> dict[str, i
             progress("patients", done, count)
     with transaction.atomic():
         reset_sequences(table.model for table in g.tables.in_order)
+        follow_ups.refresh_all()  # bulk-written visits bypass Visit.save()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")

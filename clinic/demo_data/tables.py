@@ -55,6 +55,8 @@ class Tables:
                 "started_by_id",
                 "created_at",
             ],
+            # Filled from the visits once they are written (clinic.follow_ups.refresh_all).
+            {"last_visit_on": None, "next_follow_up": None},
         )
         self.test = TableWriter(
             PregnancyTest,

@@ -110,6 +110,12 @@ class Visit(models.Model):
     def __str__(self):
         return f"Visit on {self.visit_date:%d %b %Y}"
 
+    def save(self, *args, **kwargs):
+        from clinic.follow_ups import note_visit  # the course copy of the latest visit
+
+        super().save(*args, **kwargs)
+        note_visit(self)
+
     @property
     def phq2_score(self) -> int:
         return self.phq2_interest + self.phq2_mood

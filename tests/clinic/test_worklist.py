@@ -38,7 +38,7 @@ def test_open_flags_are_listed_most_urgent_first(client, nurse, male_patient, st
     client.force_login(nurse)
     response = client.get(reverse("staff-worklist"))
     flags = section(response, "flags")
-    kinds = [row.record.kind for row in flags["table"].rows]
+    kinds = [flag.kind for flag in flags["rows"]]
     assert kinds[0] == FlagKind.MOOD_SCREEN
     assert kinds.index(FlagKind.REACHED_20_WEEKS) < kinds.index(FlagKind.APPROACHING_20_WEEKS)
     assert flags["count"] == 4

@@ -137,18 +137,16 @@ def admin_columns() -> list[Column]:
 def worklist_columns() -> list[Column]:
     """clinic/worklist.py's queries, written out (they are code, not declarations)."""
     model = apps.get_model
-    flag, visit = model("clinic", "CourseFlag"), model("clinic", "Visit")
+    flag = model("clinic", "CourseFlag")
     course, rx = model("dosing", "TreatmentCourse"), model("dosing", "Prescription")
     dispense, reminder = model("dosing", "Dispense"), model("clinic", "Reminder")
     return [
         # open_flags: acknowledged_at IS NULL, ordered by raised_at
         columns_of("worklist.open_flags", flag, ["acknowledged_at"]),
         columns_of("worklist.open_flags", flag, ["raised_at"]),
-        # latest_visits_of_active_courses: course status, then the later-visit subquery
-        columns_of("worklist.latest_visits", course, ["status"]),
-        columns_of("worklist.latest_visits", visit, ["course", "visit_date"]),
-        # planned_visits / overdue_follow_ups: a range of next_follow_up, ordered by it
-        columns_of("worklist.planned_visits", visit, ["next_follow_up"]),
+        # planned_visits / overdue_follow_ups: active courses, a range of the course's copy of
+        # next_follow_up (clinic.follow_ups), ordered by it
+        columns_of("worklist.follow_ups", course, ["status", "next_follow_up"]),
         # closing_windows: a range of window_closes, ordered by it; no live dispense
         columns_of("worklist.closing_windows", rx, ["window_closes"]),
         columns_of("worklist.closing_windows", dispense, ["prescription"]),
@@ -210,6 +208,6 @@ def test_the_columns_were_found():
         "registry.Patient.risk_category",
         "registry.PharmacyCertification.status",
         "registry.PharmacyCertification.valid_until",
-        "clinic.Visit.next_follow_up",
+        "dosing.TreatmentCourse.status+dosing.TreatmentCourse.next_follow_up",
     } <= labels
     assert not any(column.source == "PatientFilter.q" for column in COLUMNS)

@@ -29,6 +29,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic import follow_ups
 from clinic.models import CalendarFeed, CourseFlag, Reminder, Visit
 from clinic.models.flags import FlagKind
 from clinic.worklist import ROW_LIMIT
@@ -268,6 +269,7 @@ def grow_clinic_courses(world: World, n: int) -> None:
         visits.append(visit(c.patient, c, TODAY - days(40), by, TODAY - days(12), k))
         visits.append(visit(c.patient, c, TODAY - days(10 + k % 5), by, follow_up, k))
     Visit.objects.bulk_create(visits)
+    follow_ups.refresh_all()  # bulk_create bypasses Visit.save(), which keeps the course copy
     CourseFlag.objects.bulk_create(
         [
             CourseFlag(
