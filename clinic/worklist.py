@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef
 from clinic.models import CourseFlag, Reminder
 from dosing.models import Dispense, Prescription, TreatmentCourse
 
-ROW_LIMIT = 50
+ROW_LIMIT = 25  # per section: the most urgent first, the badge counts the rest
 
 
 def open_flags():
