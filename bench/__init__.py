@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): page latency under load, flag_courses, reminder sending."""

@@ -1,0 +1,276 @@
+"""Turn bench/run.py's results into the figures of docs/PERFORMANCE.md and a latency plot.
+
+    .venv/bin/python -m bench.report bench/results/latest.json
+
+Rewrites only the parts of docs/PERFORMANCE.md between `<!-- bench:NAME -->` and
+`<!-- /bench:NAME -->` markers (the machine, the page table, the four target ratios), so the
+explanations around them stay as written; draws docs/performance-latency.png.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "PERFORMANCE.md"
+PLOT = ROOT / "docs" / "performance-latency.png"
+BARE, TEMPLATE = "floor: bare view", "floor: 50-row template"
+# Targets of issue 7, as ratios measured in the same run.
+PAGE_TO_TEMPLATE_FLOOR = 2.0
+LARGE_TO_SMALL = 1.3
+FLAGS_TO_SQL = 3.0
+SMTPLIB_TO_WORKER = 2.0
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of an already sorted list."""
+    index = max(0, min(len(sorted_values) - 1, round(fraction * len(sorted_values)) - 1))
+    return sorted_values[index]
+
+
+def page_stats(pages: dict) -> dict:
+    """(size, page) -> count, rps, p50, p95, p99 and the median of each round's median."""
+    stats = {}
+    for key, samples in pages["samples"].items():
+        size, name = key.split("|", 1)
+        times = sorted(ms for _, ms in samples)
+        rounds: dict[int, list[float]] = {}
+        for round_, ms in samples:
+            rounds.setdefault(round_, []).append(ms)
+        stats[size, name] = {
+            "count": len(times),
+            "rps": len(times) / pages["active_seconds"][key],
+            "p50": statistics.median(times),
+            "p95": percentile(times, 0.95),
+            "p99": percentile(times, 0.99),
+            "round_medians": [statistics.median(v) for _, v in sorted(rounds.items())],
+        }
+    return stats
+
+
+def patients_in(size: str) -> float:
+    """"1k" -> 1000, "200" -> 200 (the labels bench/run.py gives sizes)."""
+    return float(size[:-1]) * 1000 if size.endswith("k") else float(size)
+
+
+def sizes_of(stats: dict) -> list[str]:
+    return sorted({size for size, _ in stats}, key=patients_in)
+
+
+def names_of(stats: dict) -> list[str]:
+    from bench.load import PAGES
+
+    present = {name for _, name in stats}
+    return [page.name for page in PAGES if page.name in present]
+
+
+def pages_table(stats: dict) -> str:
+    sizes = sizes_of(stats)
+    small, large = sizes[0], sizes[-1]
+    header = (
+        "| page | size | req/s | p50 ms | p95 ms | p99 ms | p50 / template floor |"
+        f" p50 {large} / {small} |\n|---|---|---|---|---|---|---|---|"
+    )
+    lines = [header]
+    for name in names_of(stats):
+        for size in sizes:
+            row = stats.get((size, name))
+            if row is None:
+                continue
+            floor = stats[size, TEMPLATE]["p50"]
+            growth = ""
+            if size == large and (small, name) in stats:
+                growth = f"{row['p50'] / stats[small, name]['p50']:.2f}"
+            lines.append(
+                f"| {name} | {size} | {row['rps']:.0f} | {row['p50']:.1f} | {row['p95']:.1f} | "
+                f"{row['p99']:.1f} | {row['p50'] / floor:.1f} | {growth} |"
+            )
+    return "\n".join(lines)
+
+
+def ratios(results: dict) -> dict:
+    """The four ratios of issue 7, each with the worst case and whether it meets its target."""
+    out = {}
+    if "pages" in results:
+        stats = page_stats(results["pages"])
+        sizes = sizes_of(stats)
+        small, large = sizes[0], sizes[-1]
+        real = [n for n in names_of(stats) if not n.startswith("floor:")]
+        to_floor = {
+            (size, n): stats[size, n]["p50"] / stats[size, TEMPLATE]["p50"]
+            for size in sizes
+            for n in real
+            if (size, n) in stats
+        }
+        worst = max(to_floor, key=to_floor.get)
+        out["page / template floor"] = {
+            "worst": to_floor[worst],
+            "where": f"{worst[1]} at {worst[0]}",
+            "target": PAGE_TO_TEMPLATE_FLOOR,
+            "missed": sorted(
+                (f"{n} at {s}: {r:.1f}" for (s, n), r in to_floor.items() if r > 2.0),
+            ),
+            "template_floor_to_bare": stats[small, TEMPLATE]["p50"] / stats[small, BARE]["p50"],
+        }
+        growth = {
+            n: stats[large, n]["p50"] / stats[small, n]["p50"]
+            for n in real
+            if (large, n) in stats and (small, n) in stats
+        }
+        if growth and large != small:
+            worst_growth = max(growth, key=growth.get)
+            out[f"{large} / {small}"] = {
+                "worst": growth[worst_growth],
+                "where": worst_growth,
+                "target": LARGE_TO_SMALL,
+                "missed": sorted(f"{n}: {r:.2f}" for n, r in growth.items() if r > LARGE_TO_SMALL),
+            }
+    if "flags" in results:
+        flags = results["flags"]
+        out["flag_courses / hand-written SQL"] = {
+            "worst": flags["first_ms"] / flags["floor_ms"],
+            "where": f"{flags['courses']:,} courses, {flags['raised']:,} flags raised",
+            "target": FLAGS_TO_SQL,
+            "missed": [],
+        }
+    if "reminders" in results:
+        rem = results["reminders"]
+        out["smtplib / worker"] = {
+            "worst": rem["floor_rate"] / rem["worker_rate"],
+            "where": f"{rem['worker_rate']:.0f}/s against {rem['floor_rate']:.0f}/s",
+            "target": SMTPLIB_TO_WORKER,
+            "missed": [],
+        }
+    return out
+
+
+def ratios_table(found: dict) -> str:
+    lines = ["| target | measured (worst case) | where | met |", "|---|---|---|---|"]
+    for name, r in found.items():
+        met = "yes" if r["worst"] <= r["target"] else f"no, {r['worst'] / r['target']:.1f}x over"
+        lines.append(f"| {name} ≤ {r['target']} | {r['worst']:.2f} | {r['where']} | {met} |")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    def first_line(cmd: list[str]) -> str:
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, check=False).stdout.split(
+                "\n"
+            )[0]
+        except OSError:
+            return "unknown"
+
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as handle:
+        for line in handle:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = "unknown"
+    with open("/proc/meminfo") as handle:
+        memory = f"{int(handle.readline().split()[1]) / 1024 / 1024:.0f} GiB"
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory} memory, {platform.platform()}, "
+        f"Python {platform.python_version()}, {first_line(['psql', '--version'])}, "
+        f"{first_line(['redis-server', '--version']).split(' sha=')[0]}"
+    )
+
+
+def replace_block(text: str, name: str, body: str) -> str:
+    pattern = re.compile(rf"(<!-- bench:{name} -->\n).*?(<!-- /bench:{name} -->)", re.DOTALL)
+    if not pattern.search(text):
+        raise SystemExit(f"docs/PERFORMANCE.md has no <!-- bench:{name} --> block")
+    return pattern.sub(lambda m: m.group(1) + body.rstrip() + "\n" + m.group(2), text)
+
+
+def plot(stats: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes, names = sizes_of(stats), names_of(stats)
+    fig, ax = plt.subplots(figsize=(10, 0.42 * len(names) + 1.6), dpi=110)
+    height = 0.8 / len(sizes)
+    colours = ["#4c78a8", "#f58518", "#54a24b"]
+    for i, size in enumerate(sizes):
+        y = [k + i * height for k in range(len(names))]
+        p50 = [stats.get((size, n), {}).get("p50", 0) for n in names]
+        p95 = [stats.get((size, n), {}).get("p95", 0) for n in names]
+        ax.barh(y, p95, height=height, color=colours[i], alpha=0.3)
+        ax.barh(y, p50, height=height, color=colours[i], label=f"{size} patients (p50; pale: p95)")
+    ax.set_yticks([k + height * (len(sizes) - 1) / 2 for k in range(len(names))], names)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlabel("latency under load, ms (log scale)")
+    ax.set_title("Page latency at two data sizes, same run, interleaved rounds")
+    ax.legend(loc="lower right")
+    ax.grid(axis="x", which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def write(results: dict) -> None:
+    text = DOC.read_text()
+    text = replace_block(text, "machine", f"{machine()}; run started {results['started']}.")
+    if "pages" in results:
+        pages = results["pages"]
+        stats = page_stats(pages)
+        text = replace_block(
+            text,
+            "pages",
+            f"{pages['users']} simulated users, {pages['rounds']} rounds of "
+            f"{pages['seconds']:g} s per page and size; {pages['failure_count']} failed "
+            "requests.\n\n" + pages_table(stats),
+        )
+        plot(stats, PLOT)
+    found = ratios(results)
+    body = ratios_table(found)
+    for name, r in found.items():
+        if r["missed"]:
+            body += f"\n\nOver target for {name}: " + "; ".join(r["missed"]) + "."
+    if "page / template floor" in found:
+        body += (
+            "\n\nThe template floor itself costs "
+            f"{found['page / template floor']['template_floor_to_bare']:.1f} times the bare view."
+        )
+    text = replace_block(text, "ratios", body)
+    if "flags" in results:
+        f = results["flags"]
+        text = replace_block(
+            text,
+            "flags",
+            "| measure | value |\n|---|---|\n"
+            f"| courses | {f['courses']:,} |\n| flags raised | {f['raised']:,} |\n"
+            f"| SQL statements of flag_courses | {f['statements']} |\n"
+            f"| flag_courses, first run (median of {f['repeat']}) | {f['first_ms']:,.0f} ms |\n"
+            f"| flag_courses, second run, nothing new | {f['second_ms']:,.0f} ms |\n"
+            f"| hand-written SQL, same flags into the same table | {f['floor_ms']:,.0f} ms |\n"
+            f"| ratio | {f['first_ms'] / f['floor_ms']:.2f} |",
+        )
+    if "reminders" in results:
+        r = results["reminders"]
+        text = replace_block(
+            text,
+            "reminders",
+            "| measure | value |\n|---|---|\n"
+            f"| reminders | {r['reminders']:,} (median of {r['repeat']}) |\n"
+            f"| one worker process | {r['worker_rate']:,.0f} reminders/s |\n"
+            f"| plain smtplib, one connection | {r['floor_rate']:,.0f} messages/s |\n"
+            f"| smtplib / worker | {r['floor_rate'] / r['worker_rate']:.2f} |",
+        )
+    DOC.write_text(text)
+    print(f"wrote {DOC.relative_to(ROOT)} and {PLOT.relative_to(ROOT)}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    write(json.loads(Path(sys.argv[1]).read_text()))
