@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEV_ENV := DEBUG=true
 TEST_SETTINGS := DJANGO_SETTINGS_MODULE=clinic.settings_test
 
-.PHONY: run worker beat test lint check-migrations pytest clean
+.PHONY: run worker beat test lint check-migrations pytest clean bench bench-quick
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,10 @@ $(BIN)/python:
 $(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
+
+$(VENV)/.bench-installed: requirements.txt requirements-dev.txt requirements-bench.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-bench.txt
+	touch $@ $(VENV)/.dev-installed $(VENV)/.runtime-installed
 
 $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
@@ -30,6 +34,12 @@ run: $(VENV)/.runtime-installed var/.demo-seeded
 	$(DEV_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "Starting web, worker and beat: open http://127.0.0.1:8000 (Ctrl-C stops all three)"
 	$(DEV_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+
+# The production shape on loopback: PostgreSQL, its own Redis (port 6391), gunicorn, 2 workers,
+# 1 beat, DEBUG off (scripts/run-prod-local.sh, Procfile.prod-local, docs/DEPLOY.md).
+.PHONY: run-prod-local
+run-prod-local: $(VENV)/.runtime-installed
+	scripts/run-prod-local.sh
 
 worker: $(VENV)/.runtime-installed
 	$(DEV_ENV) $(BIN)/celery -A clinic worker --pool=solo --loglevel=INFO
@@ -47,6 +57,17 @@ pytest: $(VENV)/.dev-installed
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint check-migrations pytest
+
+# Benchmarks on PostgreSQL and Redis (docs/PERFORMANCE.md): pages under load at 1,000 and
+# 100,000 patients, flag_courses, reminder sending. Rewrites the figures in docs/.
+bench: $(VENV)/.bench-installed
+	bash scripts/ensure-postgres-role.sh
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# The same at small sizes and one round, in a minute or two: checks the benchmark still runs.
+bench-quick: $(VENV)/.bench-installed
+	bash scripts/ensure-postgres-role.sh
+	$(BIN)/python -m bench.run --quick
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -191,7 +191,8 @@ USE_TZ = True
 # Static files: vendored libraries in static/vendor, served by WhiteNoise with hashed names.
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# collectstatic writes here; STATIC_ROOT lets a second copy of the app (or a test) keep its own.
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -352,3 +352,15 @@ def statuses(reminders: list[Reminder]) -> Counter:
 def results(proc: Proc, task: str) -> list[dict]:
     """The dicts a worker logged as results of `task` (send_due_reminders, flag_courses)."""
     return [ast.literal_eval(r) for r in proc.succeeded(task)]
+
+
+def assert_each_sent_once(sink: SmtpSink, reminders: list[Reminder], expected: dict) -> None:
+    """Every reminder reached the mail server exactly once, its row is sent, after 1 attempt."""
+    received = received_ids(sink)
+    assert set(received) == set(expected), "a reminder is missing from the mail server"
+    twice = {mid: n for mid, n in received.items() if n > 1}
+    assert not twice, f"sent more than once: {twice}"
+    assert sum(received.values()) == len(reminders)
+    assert statuses(reminders) == {Reminder.Status.SENT: len(reminders)}
+    attempts = Reminder.objects.filter(pk__in=expected.values()).values_list("attempts", flat=True)
+    assert set(attempts) == {1}

@@ -10,16 +10,14 @@ UPDATE, which must give each row to one process only; nothing is skipped on eith
 
 import pytest
 
-from clinic.models import Reminder
 from tests.reliability.support import (
     WAIT,
     all_sent,
+    assert_each_sent_once,
     expected_message_ids,
     make_due_reminders,
     on_postgresql,
-    received_ids,
     results,
-    statuses,
     wait_for,
 )
 
@@ -48,15 +46,7 @@ def test_two_workers_with_two_processes_each_send_every_reminder_exactly_once(se
         details=logs,
     )
 
-    received = received_ids(smtp_sink)
-    assert set(received) == set(expected)
-    twice = {mid: n for mid, n in received.items() if n > 1}
-    assert not twice, f"sent more than once: {twice}"
-    assert sum(received.values()) == REMINDERS
-    assert statuses(reminders) == {Reminder.Status.SENT: REMINDERS}
-    assert set(
-        Reminder.objects.filter(pk__in=expected.values()).values_list("attempts", flat=True)
-    ) == {1}
+    assert_each_sent_once(smtp_sink, reminders, expected)
     runs = {w.name: results(w, SEND) for w in workers}
     assert sum(r["sent"] for rs in runs.values() for r in rs) == REMINDERS
     for name, rs in runs.items():  # both workers took part: the claims really overlapped
