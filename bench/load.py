@@ -44,6 +44,7 @@ PAGES = [
     Page("login page", "anon"),
     Page("staff worklist", "prescriber"),
     Page("patient list: search", "prescriber"),
+    Page("patient list: ID search", "prescriber"),
     Page("patient list: filter", "prescriber"),
     Page("patient list: sort", "prescriber"),
     Page("patient list: page 500", "prescriber"),
@@ -72,6 +73,8 @@ def path_for(page: Page, target: dict, user_index: int, counter) -> tuple[str, d
             return "/staff/", None
         case "patient list: search":
             return f"/patients/?q={target['search']}", None
+        case "patient list: ID search":
+            return f"/patients/?q={target['id_search']}", None
         case "patient list: filter":
             return "/patients/?status=in_treatment&risk_category=can_get_pregnant", None
         case "patient list: sort":

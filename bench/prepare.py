@@ -111,6 +111,8 @@ def targets() -> dict:
         "course": typical.pk,
         "visit_posts": posts,
         "search": SEARCH_WORD,
+        # What staff type from a label or letter: 4 characters of a registry ID.
+        "id_search": typical.patient.registry_id.replace("-", "")[2:6],
         "deep_page": min(500, page_count),
         "feed_tokens": [feed_token(i) for i in range(PATIENT_ACCOUNTS)],
         "today": timezone.localdate().isoformat(),

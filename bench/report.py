@@ -56,7 +56,7 @@ def page_stats(pages: dict) -> dict:
 
 
 def patients_in(size: str) -> float:
-    """"1k" -> 1000, "200" -> 200 (the labels bench/run.py gives sizes)."""
+    """ "1k" -> 1000, "200" -> 200 (the labels bench/run.py gives sizes)."""
     return float(size[:-1]) * 1000 if size.endswith("k") else float(size)
 
 
@@ -212,7 +212,7 @@ def plot(stats: dict, path: Path) -> None:
     ax.set_xscale("log")
     ax.set_xlabel("latency under load, ms (log scale)")
     ax.set_title("Page latency at two data sizes, same run, interleaved rounds")
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=len(sizes), frameon=False)
     ax.grid(axis="x", which="both", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path)
