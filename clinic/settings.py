@@ -164,6 +164,11 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # The login throttle counts per username and client address. Behind the proxy every
+    # request arrives from the proxy's own address, so five wrong passwords from anywhere would
+    # pause a username for everyone: take the client's address from X-Real-IP, which the proxy
+    # sets on every request, overwriting any the client sent (docs/DEPLOY.md, nginx).
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_REAL_IP", "REMOTE_ADDR")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 # Content Security Policy (django-csp 4): scripts only from our own origin, never inline.

@@ -58,6 +58,25 @@ def test_a_lockout_from_one_address_does_not_lock_the_user_out_elsewhere(nurse, 
     assert response.status_code == 302
 
 
+@override_settings(AXES_IPWARE_META_PRECEDENCE_ORDER=("HTTP_X_REAL_IP", "REMOTE_ADDR"))
+def test_behind_the_proxy_a_lockout_counts_the_client_not_the_proxy(nurse, password):
+    """Every request comes from the proxy's address; X-Real-IP names the client."""
+
+    def through_proxy(client, pw, client_ip):
+        return client.post(
+            reverse("login"),
+            {"username": nurse.username, "password": pw},
+            REMOTE_ADDR="10.0.0.2",
+            HTTP_X_REAL_IP=client_ip,
+        )
+
+    attacker, colleague = Client(), Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        through_proxy(attacker, "wrong-password-guess", "198.51.100.9")
+    assert through_proxy(attacker, password, "198.51.100.9").status_code == 429
+    assert through_proxy(colleague, password, "203.0.113.7").status_code == 302
+
+
 def test_the_right_password_works_again_after_the_cool_off(client, nurse, password):
     start = datetime.datetime.now(tz=datetime.UTC)
     with time_machine.travel(start, tick=False):

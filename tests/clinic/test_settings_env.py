@@ -103,3 +103,12 @@ def test_check_deploy_is_clean_with_production_values(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_behind_the_proxy_the_login_throttle_reads_the_client_address_the_proxy_sets(tmp_path):
+    show = "from django.conf import settings; print(settings.AXES_IPWARE_META_PRECEDENCE_ORDER)"
+    common = {"DEBUG": "true", "VAR_DIR": str(tmp_path)}
+    direct = _manage(["shell", "--no-imports", "-c", show], **common)
+    proxied = _manage(["shell", "--no-imports", "-c", show], BEHIND_TLS_PROXY="true", **common)
+    assert direct.stdout.strip() == "('REMOTE_ADDR',)", direct.stderr
+    assert proxied.stdout.strip() == "('HTTP_X_REAL_IP', 'REMOTE_ADDR')", proxied.stderr
