@@ -1,11 +1,16 @@
-"""Floors: the least any Django view costs here, and the least a 50-row page costs.
+"""Floors: what the cheapest pages cost here, measured beside the real ones.
 
-Both skip the database. The template floor renders a plain 50-row, 6-column table from a Python
-list, with no base template, so it prices template rendering alone.
+- bare view: "ok", no template, no database (the cost of Django and its middleware);
+- template floor: a plain 50-row, 6-column table from a Python list, no base template and no
+  database (template rendering alone);
+- frame floor: an empty page in the signed-in frame (base.html with the role's navigation),
+  for a signed-in user: session and user read, session saved (idle timeout). Every staff and
+  portal page pays this before its own work.
 """
 
 import datetime
 
+from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 
@@ -28,3 +33,8 @@ def bare_ok(request):
 
 def template_floor(request):
     return render(request, "bench/floor_table.html", {"rows": ROWS})
+
+
+@login_required
+def frame_floor(request):
+    return render(request, "bench/floor_frame.html")

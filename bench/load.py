@@ -41,6 +41,7 @@ class Page:
 PAGES = [
     Page("floor: bare view", "anon"),
     Page("floor: 50-row template", "anon"),
+    Page("floor: signed-in frame", "prescriber"),
     Page("login page", "anon"),
     Page("staff worklist", "prescriber"),
     Page("patient list: search", "prescriber"),
@@ -67,6 +68,8 @@ def path_for(page: Page, target: dict, user_index: int, counter) -> tuple[str, d
             return "/bench/floor/ok/", None
         case "floor: 50-row template":
             return "/bench/floor/template/", None
+        case "floor: signed-in frame":
+            return "/bench/floor/frame/", None
         case "login page":
             return "/accounts/login/", None
         case "staff worklist":

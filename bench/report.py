@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "PERFORMANCE.md"
 PLOT = ROOT / "docs" / "performance-latency.png"
-BARE, TEMPLATE = "floor: bare view", "floor: 50-row template"
+BARE, TEMPLATE, FRAME = "floor: bare view", "floor: 50-row template", "floor: signed-in frame"
 # Targets of issue 7, as ratios measured in the same run.
 PAGE_TO_TEMPLATE_FLOOR = 2.0
 LARGE_TO_SMALL = 1.3
@@ -118,6 +118,11 @@ def ratios(results: dict) -> dict:
                 (f"{n} at {s}: {r:.1f}" for (s, n), r in to_floor.items() if r > 2.0),
             ),
             "template_floor_to_bare": stats[small, TEMPLATE]["p50"] / stats[small, BARE]["p50"],
+            "frame_to_template": (
+                stats[small, FRAME]["p50"] / stats[small, TEMPLATE]["p50"]
+                if (small, FRAME) in stats
+                else None
+            ),
         }
         growth = {
             n: stats[large, n]["p50"] / stats[small, n]["p50"]
@@ -239,10 +244,17 @@ def write(results: dict) -> None:
         if r["missed"]:
             body += f"\n\nOver target for {name}: " + "; ".join(r["missed"]) + "."
     if "page / template floor" in found:
+        floors = found["page / template floor"]
         body += (
             "\n\nThe template floor itself costs "
-            f"{found['page / template floor']['template_floor_to_bare']:.1f} times the bare view."
+            f"{floors['template_floor_to_bare']:.1f} times the bare view"
         )
+        if floors["frame_to_template"] is not None:
+            body += (
+                "; an empty signed-in page (the frame floor) costs "
+                f"{floors['frame_to_template']:.1f} times the template floor"
+            )
+        body += "."
     text = replace_block(text, "ratios", body)
     if "flags" in results:
         f = results["flags"]

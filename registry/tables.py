@@ -1,6 +1,8 @@
 """The patient list table (django-tables2), also used for the CSV export."""
 
 import django_tables2 as tables
+from django.db.models import F
+from django.db.models.functions import Lower
 from django.utils.html import format_html
 
 from registry.models import Patient
@@ -38,6 +40,21 @@ class PatientTable(tables.Table):
         attrs = {"class": "table table-hover align-middle"}
         order_by = ("name",)
         empty_text = "No patient matches. Check the spelling, or search by part of the registry ID."
+
+    def __init__(self, *args, searching: bool = False, **kwargs):
+        self.searching = searching
+        super().__init__(*args, **kwargs)
+
+    def order_name(self, queryset, is_descending):
+        """Surname, then first name. For a search the same order is written as expressions no
+        index provides, so PostgreSQL reads the matches through the trigram indexes and sorts
+        those few, instead of walking the whole name index in order until enough rows match
+        (75 ms down to 7 ms for a surname at 100,000 patients; docs/PERFORMANCE.md)."""
+        if not self.searching:
+            return queryset, False  # the declared order_by, which the name index serves
+        keys = [Lower("last_name"), Lower("first_name"), F("last_name"), F("first_name")]
+        keys = [key.desc() if is_descending else key.asc() for key in keys]
+        return queryset.order_by(*keys, "pk"), True
 
     def render_name(self, record):
         return f"{record.last_name}, {record.first_name}"

@@ -32,8 +32,9 @@ def patient_list(request):
     patient_filter = PatientFilter(request.GET, queryset=queryset)
     # A search that cannot be right (a registry ID with a wrong check character) shows its
     # message and no rows, rather than the whole list as if nothing had been asked.
-    rows = patient_filter.qs if patient_filter.is_valid() else queryset.none()
-    table = PatientTable(rows)
+    valid = patient_filter.is_valid()
+    rows = patient_filter.qs if valid else queryset.none()
+    table = PatientTable(rows, searching=valid and bool(patient_filter.form.cleaned_data["q"]))
     export_format = request.GET.get("_export")
     if TableExport.is_valid_format(export_format):
         RequestConfig(request, paginate=False).configure(table)

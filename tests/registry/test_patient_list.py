@@ -40,6 +40,19 @@ def test_it_finds_patients_by_name_words(staff_client, prescriber):
     assert sorted(names(staff_client.get(URL, {"q": "Alex"}))) == ["Baker", "Rivera"]
 
 
+def test_search_results_are_in_surname_then_first_name_order_both_ways(staff_client, prescriber):
+    for first, last in (("Zoe", "Johnson"), ("amy", "Johnson"), ("Bob", "anderson"), ("Cy", "Lee")):
+        PatientFactory(first_name=first, last_name=last, prescriber=prescriber)
+
+    def found(**params):
+        page = staff_client.get(URL, {"q": "son", **params}).context["table"].page
+        return [(r.record.last_name, r.record.first_name) for r in page.object_list]
+
+    ascending = [("anderson", "Bob"), ("Johnson", "amy"), ("Johnson", "Zoe")]
+    assert found() == ascending
+    assert found(sort="-name") == ascending[::-1]
+
+
 def test_a_whole_registry_id_with_a_typo_gets_a_message_next_to_the_search(
     staff_client, prescriber
 ):
