@@ -213,6 +213,10 @@ def main() -> None:
             "reminders_rate.py", "clinic_reminders_bench", base_url, f"--reminders={args.reminders}"
         )
     out = RESULTS / ("quick.json" if args.quick else "latest.json")
+    if args.only and out.exists():  # a partial run replaces its own parts of the last one
+        earlier = json.loads(out.read_text())
+        results["started"] = f"{earlier['started']} ({', '.join(only)} again {results['started']})"
+        results = {**earlier, **results}
     out.write_text(json.dumps(results))
     print(f"== results in {out.relative_to(ROOT)}", file=sys.stderr)
     if not args.no_report and not args.quick:

@@ -119,3 +119,26 @@ def test_the_worklist_query_count_does_not_grow(client, nurse, prescriber, start
         response = client.get(reverse("staff-worklist"))
     assert section(response, "flags")["count"] == 8 * 3 < ROW_LIMIT
     assert len(few) == len(many)
+
+
+def test_a_long_section_shows_the_first_rows_and_says_how_many_there_are(
+    client, nurse, prescriber, start_course
+):
+    for _ in range(ROW_LIMIT // 3 + 1):  # three flags each: more than ROW_LIMIT in all
+        patient = PatientFactory(
+            prescriber=prescriber,
+            consent_treatment_on=days_ago(9),
+            risk_category="cannot_get_pregnant",
+        )
+        course = start_course(patient, start_date=days_ago(150), nodules=20)
+        add_visit(course, nurse, nodules=1, follow_up=TODAY)
+    raise_flags()
+    client.force_login(nurse)
+    response = client.get(reverse("staff-worklist"))
+    flags = section(response, "flags")
+    total = (ROW_LIMIT // 3 + 1) * 3
+    assert flags["count"] == total
+    assert len(flags["rows"]) == ROW_LIMIT
+    assert (
+        f"Showing the first {ROW_LIMIT} of {total}, most urgent first." in response.content.decode()
+    )
