@@ -37,6 +37,9 @@ class Generator:
         return datetime.datetime.combine(day, datetime.time(hour), tzinfo=self._tz)
 
 
+BAR_WIDTH = 30
+
+
 def progress_printer(stream=None) -> Callable[[str, int, int], None]:
     stream = stream or sys.stderr
     started = time.monotonic()
@@ -44,7 +47,14 @@ def progress_printer(stream=None) -> Callable[[str, int, int], None]:
 
     def show(what: str, done: int, total: int) -> None:
         percent = 100 * done // total if total else 100
-        line = f"{what} {done:,}/{total:,} ({percent}%) {time.monotonic() - started:.0f} s"
+        filled = percent * BAR_WIDTH // 100
+        bar = "#" * filled + "-" * (BAR_WIDTH - filled)
+        elapsed = time.monotonic() - started
+        left = elapsed * (total - done) / done if done else 0
+        line = (
+            f"{what} [{bar}] {done:,}/{total:,} ({percent}%) "
+            f"{elapsed:.0f} s, about {left:.0f} s left"
+        )
         stream.write(f"\r{line}\033[K" if live else line + "\n")
         stream.flush()
 

@@ -1,5 +1,6 @@
 """generate_demo_data: plausible, valid, reproducible fake data, and its refusals."""
 
+import io
 from collections import Counter
 
 import pytest
@@ -9,6 +10,7 @@ from django.db.models import Count, Q
 from django.test import override_settings
 from django.utils import timezone
 
+from clinic.demo_data.runner import progress_printer
 from clinic.models import CourseFlag, Reminder, Visit
 from dosing import rules
 from dosing.models import Dispense, Prescription, TreatmentCourse
@@ -174,3 +176,14 @@ def test_it_refuses_without_debug_on_a_database_not_named_bench(db):
     with pytest.raises(CommandError, match="fake people"):
         call_command("generate_demo_data", patients=5, verbosity=0)
     assert not Patient.objects.exists()
+
+
+def test_the_progress_line_draws_a_bar_with_the_count_and_time_left():
+    stream = io.StringIO()
+    show = progress_printer(stream)
+    show("patients", 50, 200)
+    show("patients", 200, 200)
+    first, last = stream.getvalue().splitlines()
+    assert first.startswith("patients [" + "#" * 7 + "-" * 23 + "] 50/200 (25%)")
+    assert "s left" in first
+    assert last.startswith("patients [" + "#" * 30 + "] 200/200 (100%)")
