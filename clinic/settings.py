@@ -150,6 +150,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Every sign-in is logged (AccessLog, axes' default) and so is every failed one (log-in
+# monitoring: HIPAA 164.308(a)(5)(ii)(C), OWASP ASVS 16.3.1), with username, address and time.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 
 # Security headers. HTTPS-only settings follow DEBUG so `check --deploy` is clean in production.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
