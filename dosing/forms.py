@@ -22,6 +22,10 @@ class DispenseLookupForm(forms.Form):
     )
 
 
+class PharmacyChoiceForm(forms.Form):
+    pharmacy = forms.ModelChoiceField(queryset=Pharmacy.objects.select_related("certification"))
+
+
 class OnBehalfLookupForm(DispenseLookupForm):
     pharmacy = forms.ModelChoiceField(
         queryset=Pharmacy.objects.select_related("certification").order_by("name"),

@@ -224,6 +224,9 @@ class RegimenCheck:
         )
 
 
+MAX_TYPED_DOSE_MG = 1000  # 2 mg/kg/day at 250 kg is 500 mg a dose; anything above is a typo
+
+
 def check_regimen(mg_per_dose, doses_per_day, weight_kg, formulation) -> RegimenCheck:
     """Refusals (never prescribable) and warnings (prescriber's judgement) for a regimen."""
     formulation = Formulation(formulation)
@@ -234,14 +237,25 @@ def check_regimen(mg_per_dose, doses_per_day, weight_kg, formulation) -> Regimen
     check = RegimenCheck(mg, per_day, weight, formulation)
 
     low_kg, high_kg = PLAUSIBLE_WEIGHT_KG
-    if not low_kg <= weight <= high_kg:
+    if not weight.is_finite() or not low_kg <= weight <= high_kg:
         check.refusals.append(
             f"{number(weight)} kg is outside {number(low_kg)} to {number(high_kg)} kg; check "
             "the recorded weight."
         )
         return check
+    if not mg.is_finite():
+        check.refusals.append("The dose must be a number of mg.")
+        return check
     if mg <= 0:
         check.refusals.append("The dose must be more than 0 mg.")
+        return check
+    if mg > MAX_TYPED_DOSE_MG:
+        # Far above any capsule combination; stop before arithmetic on absurd values
+        # (1e309 mg once made to_integral_value() raise instead of refusing).
+        check.refusals.append(
+            f"{number(mg)} mg per dose is far above any dose (at most {MAX_TYPED_DOSE_MG} mg "
+            "is checked); check the number."
+        )
         return check
     if per_day not in (1, 2):
         check.refusals.append(

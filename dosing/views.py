@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from dosing import services
-from dosing.forms import DispenseLookupForm, OnBehalfLookupForm, ReverseForm
+from dosing.forms import DispenseLookupForm, OnBehalfLookupForm, PharmacyChoiceForm, ReverseForm
 from dosing.models import Dispense, Prescription
 from registry.models import Pharmacist, Pharmacy
 from registry.roles import STAFF_ROLES, Role, role_required
@@ -168,9 +168,11 @@ def staff_dispense_authorize(request, prescription_pk):
     prescription = get_object_or_404(
         Prescription.objects.select_related("course__patient"), pk=prescription_pk
     )
-    pharmacy = get_object_or_404(
-        Pharmacy.objects.select_related("certification"), pk=request.POST.get("pharmacy") or 0
-    )
+    # The pharmacy comes from a menu; anything else (not a number, no such pharmacy) is 404.
+    choice = PharmacyChoiceForm(request.POST)
+    if not choice.is_valid():
+        raise Http404("No such pharmacy.")
+    pharmacy = choice.cleaned_data["pharmacy"]
     back = reverse("staff-dispense")
     response = _authorize(request, prescription, pharmacy, back=back)
     response["Location"] += f"&pharmacy={pharmacy.pk}"

@@ -208,3 +208,10 @@ def test_rules_import_nothing_from_django():
         for alias in node.names
     }
     assert not any(name.split(".")[0] in {"django", "registry", "clinic"} for name in imported)
+
+
+@pytest.mark.parametrize("typed", ["NaN", "sNaN", "Infinity", "-Infinity", "1e309", "1000.5"])
+def test_it_refuses_a_typed_dose_that_is_not_a_usable_number(typed):
+    check = rules.check_regimen(Decimal(typed), 2, Decimal(70), "conventional")
+    assert not check.accepted
+    assert check.refusals
