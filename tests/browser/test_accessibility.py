@@ -1,0 +1,88 @@
+"""axe-core on every page for the role that uses it, and on forms showing their errors
+(issue 8, item 7): no serious or critical violation anywhere.
+
+axe-core 4 comes inside axe-playwright-python (no download); Playwright drives the system
+Chromium. The pages are those of the URL permission table (tests/security/pages.py), so a new
+page is checked without being listed here. Each role is signed in by its session cookie.
+"""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
+from django.test import Client
+from playwright.sync_api import Page
+
+from tests.security.pages import OK_PAGES, url_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BLOCKING = {"serious", "critical"}
+# Not pages a person reads: a JSON health answer, calendar files, an htmx fragment.
+NOT_HTML_PAGES = {"healthz", "portal-calendar-download", "course-prescribe-check"}
+# Forms submitted empty, so axe also sees the error messages next to the fields.
+FORMS_WITH_ERRORS = {
+    "patient-enrol": "nurse",
+    "visit-new": "nurse",
+    "course-prescribe": "prescriber",
+}
+
+
+def sign_in_as(page: Page, live_server, user) -> None:
+    client = Client()
+    client.force_login(user)
+    page.context.clear_cookies()
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+
+
+def blocking_violations(axe: Axe, page: Page) -> list[str]:
+    results = axe.run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        + ", ".join(", ".join(node["target"]) for node in v["nodes"][:3])
+        for v in results.response["violations"]
+        if v["impact"] in BLOCKING
+    ]
+
+
+def test_no_page_has_a_serious_or_critical_accessibility_violation(
+    page: Page, live_server, personas
+):
+    axe = Axe()
+    found: dict[str, list[str]] = {}
+    checked = 0
+    signed_in_as = None
+    pages = [(n, r) for n, r in OK_PAGES if n not in NOT_HTML_PAGES]
+    for name, role in sorted(pages, key=lambda page_role: page_role[1]):
+        if role != signed_in_as:
+            page.context.clear_cookies()
+            if role != "anonymous":
+                sign_in_as(page, live_server, personas[role])
+            signed_in_as = role
+        page.goto(live_server.url + url_for(name, personas))
+        checked += 1
+        if problems := blocking_violations(axe, page):
+            found[f"{name} as {role}"] = problems
+    for name, role in FORMS_WITH_ERRORS.items():
+        sign_in_as(page, live_server, personas[role])
+        signed_in_as = role
+        page.goto(live_server.url + url_for(name, personas))
+        page.locator("main form[method=post] [type=submit]").last.click()
+        page.wait_for_load_state()
+        assert page.locator(".invalid-feedback, .alert-danger").count() > 0, name
+        checked += 1
+        if problems := blocking_violations(axe, page):
+            found[f"{name} with errors as {role}"] = problems
+    print(
+        f"\naxe-core: {checked - len(found)} of {checked} pages without serious or critical "
+        "violations"
+    )
+    assert not found, "\n".join(f"{page_name}: {p}" for page_name, p in found.items())
+    assert checked >= len(pages)
