@@ -53,7 +53,15 @@ lint: $(VENV)/.dev-installed
 check-migrations: $(VENV)/.dev-installed
 	$(TEST_SETTINGS) $(BIN)/python manage.py makemigrations --check --dry-run
 
-pytest: $(VENV)/.dev-installed
+# The Nu HTML Checker for tests/security/test_html_valid.py, from npm (it runs on Java). Without
+# npm it is skipped with its reason, except on CI, where a missing checker fails the run.
+VNU_VERSION := 26.9.27
+.tools/.vnu-$(VNU_VERSION):
+	@if command -v npm >/dev/null; then \
+	  npm install --prefix .tools --no-audit --no-fund --silent vnu-jar@$(VNU_VERSION) && touch $@; \
+	else echo "npm not found: the HTML checker test will be skipped"; fi
+
+pytest: $(VENV)/.dev-installed .tools/.vnu-$(VNU_VERSION)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Static security analysis: no high-severity finding may land (issue 8).
@@ -75,4 +83,4 @@ bench-quick: $(VENV)/.bench-installed
 	$(BIN)/python -m bench.run --quick
 
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .tools

@@ -7,6 +7,7 @@ fails the run instead, so CI never passes by skipping.
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -56,8 +57,26 @@ def _chromium_problem() -> str | None:
     return None
 
 
+VNU_JAR = os.environ.get(
+    "VNU_JAR",
+    str(Path(__file__).resolve().parents[1] / ".tools/node_modules/vnu-jar/build/dist/vnu.jar"),
+)
+
+
+def _html_checker_problem() -> str | None:
+    if shutil.which("java") is None:
+        return "no java on PATH (apt-get install default-jre-headless)"
+    if not Path(VNU_JAR).exists():
+        return f"no Nu HTML Checker at {VNU_JAR} (make test installs it with npm)"
+    return None
+
+
 def pytest_collection_modifyitems(config, items):
-    checks = {"redis": _redis_problem, "browser": _chromium_problem}
+    checks = {
+        "redis": _redis_problem,
+        "browser": _chromium_problem,
+        "html_checker": _html_checker_problem,
+    }
     problems: dict[str, str | None] = {}
     for item in items:
         if "page" in getattr(item, "fixturenames", ()):

@@ -1,0 +1,61 @@
+"""The Nu HTML Checker (vnu.jar, the W3C validator's engine) on every page (issue 8, item 7).
+
+Every page of the URL permission table is fetched as the role that uses it, and three forms
+are posted empty so their error messages are checked too; the HTML goes to files and one run
+of vnu.jar checks them all. 0 errors is the rule; warnings are not counted.
+"""
+
+import json
+import subprocess
+
+import pytest
+from django.test import Client
+
+from tests.conftest import VNU_JAR
+from tests.security.pages import OK_PAGES, url_for
+
+pytestmark = [pytest.mark.html_checker, pytest.mark.django_db]
+
+NOT_HTML_PAGES = {"healthz", "portal-calendar-download", "course-prescribe-check"}
+FORMS_WITH_ERRORS = {
+    "patient-enrol": "nurse",
+    "visit-new": "nurse",
+    "course-prescribe": "prescriber",
+}
+
+
+def fetch(personas, name, role, *, post=False) -> bytes:
+    client = Client()
+    if role != "anonymous":
+        client.force_login(personas[role])
+    url = url_for(name, personas)
+    response = client.post(url, {}) if post else client.get(url)
+    assert response.status_code == 200, (name, role, response.status_code)
+    assert response["Content-Type"].startswith("text/html"), name
+    return response.content
+
+
+def test_every_page_is_valid_html(personas, tmp_path):
+    documents = {}
+    for name, role in OK_PAGES:
+        if name not in NOT_HTML_PAGES:
+            documents[f"{name}--{role}.html"] = fetch(personas, name, role)
+    for name, role in FORMS_WITH_ERRORS.items():
+        documents[f"{name}--{role}--errors.html"] = fetch(personas, name, role, post=True)
+    for filename, html in documents.items():
+        (tmp_path / filename).write_bytes(html)
+    run = subprocess.run(
+        ["java", "-jar", VNU_JAR, "--errors-only", "--format", "json", "--exit-zero-always"]
+        + sorted(str(path) for path in tmp_path.iterdir()),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    messages = json.loads(run.stderr or run.stdout)["messages"]
+    errors = [m for m in messages if m.get("type") == "error"]
+    bad = {m["url"].rsplit("/", 1)[-1] for m in errors}
+    print(f"\nNu HTML Checker: {len(documents) - len(bad)} of {len(documents)} pages with 0 errors")
+    assert not errors, "\n".join(
+        f"{m['url'].rsplit('/', 1)[-1]}:{m.get('lastLine')}: {m['message']}" for m in errors[:40]
+    )
