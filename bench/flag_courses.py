@@ -1,6 +1,6 @@
 """Time flag_courses over many courses on PostgreSQL, beside a hand-written floor.
 
-    DATABASE_URL=postgres://clinic:clinic@127.0.0.1:5432/clinic_bench \
+    DATABASE_URL=postgres://clinic:clinic@127.0.0.1:5432/clinic_flags_100k_bench \
         .venv/bin/python bench/flag_courses.py --courses 100000
 
 Creates the database's tables (migrate), fills N patients, N active courses at every stage and

@@ -1,6 +1,6 @@
 """Reminders per second through one Celery worker process, beside plain smtplib (the floor).
 
-    DATABASE_URL=postgres://clinic:clinic@127.0.0.1:5432/clinic_bench \
+    DATABASE_URL=postgres://clinic:clinic@127.0.0.1:5432/clinic_reminders_bench \
         .venv/bin/python bench/reminders_rate.py --reminders 2000
 
 Writes N fresh due reminder rows (recipients tagged with this run's token), starts one worker

@@ -205,8 +205,12 @@ def main() -> None:
     if "pages" in only:
         results["pages"] = run_pages(args, base_url)
     if "flags" in only:
+        # One database per size: flag_courses.py adds courses up to --courses, never removes.
         results["flags"] = run_script(
-            "flag_courses.py", "clinic_flags_bench", base_url, f"--courses={args.courses}"
+            "flag_courses.py",
+            f"clinic_flags_{label(args.courses)}_bench",
+            base_url,
+            f"--courses={args.courses}",
         )
     if "reminders" in only:
         results["reminders"] = run_script(
