@@ -57,6 +57,8 @@ def _chromium_problem() -> str | None:
     return None
 
 
+_CONFIG = None  # the pytest config, for the report hook (set in pytest_configure)
+
 VNU_JAR = os.environ.get(
     "VNU_JAR",
     str(Path(__file__).resolve().parents[1] / ".tools/node_modules/vnu-jar/build/dist/vnu.jar"),
@@ -154,3 +156,33 @@ def personas(prescriber, nurse, registry_admin, pharmacist, patient, other_patie
         "patient": patient,
         "other_patient": other_patient,
     }
+
+
+# The trust checks' figures (tests/security/figures.py), printed after every run.
+def pytest_runtest_logreport(report):
+    from tests.security import figures
+
+    figures.count_case(_CONFIG, report)
+
+
+def pytest_configure(config):
+    global _CONFIG
+    _CONFIG = config
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    from tests.security import figures
+
+    lines = figures.summary_lines(config)
+    if lines:
+        terminalreporter.section("trust checks")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def figures(request):
+    """figures(label, passed, total): a check's own N of N, for the run's summary."""
+    from tests.security import figures as store
+
+    return lambda label, passed, total: store.record(request.config, label, passed, total)

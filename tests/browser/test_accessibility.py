@@ -53,7 +53,7 @@ def blocking_violations(axe: Axe, page: Page) -> list[str]:
 
 
 def test_no_page_has_a_serious_or_critical_accessibility_violation(
-    page: Page, live_server, personas
+    page: Page, live_server, personas, figures
 ):
     axe = Axe()
     found: dict[str, list[str]] = {}
@@ -80,9 +80,6 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(
         checked += 1
         if problems := blocking_violations(axe, page):
             found[f"{name} with errors as {role}"] = problems
-    print(
-        f"\naxe-core: {checked - len(found)} of {checked} pages without serious or critical "
-        "violations"
-    )
+    figures("axe-core: pages with no serious or critical violation", checked - len(found), checked)
     assert not found, "\n".join(f"{page_name}: {p}" for page_name, p in found.items())
     assert checked >= len(pages)

@@ -35,7 +35,7 @@ def fetch(personas, name, role, *, post=False) -> bytes:
     return response.content
 
 
-def test_every_page_is_valid_html(personas, tmp_path):
+def test_every_page_is_valid_html(personas, tmp_path, figures):
     documents = {}
     for name, role in OK_PAGES:
         if name not in NOT_HTML_PAGES:
@@ -55,7 +55,7 @@ def test_every_page_is_valid_html(personas, tmp_path):
     messages = json.loads(run.stderr or run.stdout)["messages"]
     errors = [m for m in messages if m.get("type") == "error"]
     bad = {m["url"].rsplit("/", 1)[-1] for m in errors}
-    print(f"\nNu HTML Checker: {len(documents) - len(bad)} of {len(documents)} pages with 0 errors")
+    figures("Nu HTML Checker: pages with 0 errors", len(documents) - len(bad), len(documents))
     assert not errors, "\n".join(
         f"{m['url'].rsplit('/', 1)[-1]}:{m.get('lastLine')}: {m['message']}" for m in errors[:40]
     )

@@ -14,7 +14,9 @@ from django.urls import reverse
 ATTEMPTS = 1000
 
 
-def test_a_thousand_wrong_passwords_never_let_anyone_in_and_the_user_gets_in_after(nurse, password):
+def test_a_thousand_wrong_passwords_never_let_anyone_in_and_the_user_gets_in_after(
+    nurse, password, figures
+):
     attacker = Client()
     start = datetime.datetime.now(tz=datetime.UTC)
     answers = set()
@@ -35,6 +37,7 @@ def test_a_thousand_wrong_passwords_never_let_anyone_in_and_the_user_gets_in_aft
         )
         assert refused.status_code == 429
     assert answers == {200, 429}  # wrong-password page, then the lockout page; never a 302
+    figures("Brute force: wrong passwords that did not sign in", ATTEMPTS, ATTEMPTS)
     later = start + settings.AXES_COOLOFF_TIME + datetime.timedelta(minutes=1)
     with time_machine.travel(later, tick=False):
         user = Client()

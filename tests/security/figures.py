@@ -1,0 +1,47 @@
+"""The figures the trust checks print at the end of every run (issue 8: "N of N").
+
+Two kinds: parametrized checks are counted by their cases (CASE_CHECKS, one line per test
+function); a check that walks many pages inside one test reports its own count through the
+`figures` fixture. tests/conftest.py prints them all in the terminal summary.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+FIGURES = pytest.StashKey[dict]()
+
+# test function -> what its cases check, in the order they are printed.
+CASE_CHECKS = {
+    "test_each_role_gets_the_answer_the_table_gives": "Permission matrix, GET (URL x role)",
+    "test_a_post_gets_the_answer_the_get_row_implies": "Permission matrix, POST (URL x role)",
+    "test_a_post_without_a_csrf_token_is_refused_and_changes_nothing": "CSRF: POST refused "
+    "without a token",
+    "test_a_get_changes_no_record": "No GET changes a record",
+    "test_every_page_sends_the_security_headers": "Security headers on every page",
+}
+KEYBOARD_MODULE = "tests/browser/test_keyboard_only.py"
+
+
+def table(config) -> dict:
+    return config.stash.setdefault(FIGURES, {})
+
+
+def count_case(config, report) -> None:
+    if report.when != "call" and not (report.when == "setup" and report.failed):
+        return
+    name = report.nodeid.split("::")[-1].split("[")[0]
+    module = report.nodeid.split("::")[0]
+    label = CASE_CHECKS.get(name) or ("Keyboard only, forms" if module == KEYBOARD_MODULE else None)
+    if label is None:
+        return
+    passed, total = table(config).get(label, (0, 0))
+    table(config)[label] = (passed + int(report.passed), total + 1)
+
+
+def record(config, label: str, passed: int, total: int) -> None:
+    table(config)[label] = (passed, total)
+
+
+def summary_lines(config) -> list[str]:
+    return [f"{label}: {passed} of {total}" for label, (passed, total) in table(config).items()]
