@@ -82,6 +82,20 @@ def assert_refused_cleanly_or_accepted(client, url, data):
         )
 
 
+def fuzz_form(client, url, base: dict, what: str, figures) -> None:
+    """Post hostile variants of `base` to `url`; each must be refused cleanly or accepted."""
+    ran = []  # every example tried; one that fails fails the test
+
+    @FUZZ
+    @given(data=submissions(base))
+    def check(data):
+        ran.append(1)
+        assert_refused_cleanly_or_accepted(client, url, data)
+
+    check()
+    figures(f"Bad input, {what}: hostile submissions answered cleanly", len(ran), len(ran))
+
+
 ENROLMENT = {
     "first_name": "Maya",
     "last_name": "Lindgren",
@@ -104,16 +118,7 @@ def test_enrolment_never_fails_on_bad_input(client, nurse, prescriber, figures):
     client.force_login(nurse)
     url = reverse("patient-enrol")
 
-    ran = []  # every example tried; one that fails fails the test
-
-    @FUZZ
-    @given(data=submissions({**ENROLMENT, "prescriber": str(prescriber.pk)}))
-    def check(data):
-        ran.append(1)
-        assert_refused_cleanly_or_accepted(client, url, data)
-
-    check()
-    figures("Bad input, enrolment: hostile submissions answered cleanly", len(ran), len(ran))
+    fuzz_form(client, url, {**ENROLMENT, "prescriber": str(prescriber.pk)}, "enrolment", figures)
 
 
 @pytest.mark.django_db
@@ -138,16 +143,7 @@ def test_visit_entry_never_fails_on_bad_input(client, nurse, male_patient, start
         "notes": "",
     }
 
-    ran = []  # every example tried; one that fails fails the test
-
-    @FUZZ
-    @given(data=submissions(base))
-    def check(data):
-        ran.append(1)
-        assert_refused_cleanly_or_accepted(client, url, data)
-
-    check()
-    figures("Bad input, visit entry: hostile submissions answered cleanly", len(ran), len(ran))
+    fuzz_form(client, url, base, "visit entry", figures)
 
 
 @pytest.mark.django_db
@@ -158,16 +154,13 @@ def test_prescribing_never_fails_on_bad_input(
     client.force_login(prescriber)
     url = reverse("course-prescribe", args=[course.pk])
 
-    ran = []  # every example tried; one that fails fails the test
-
-    @FUZZ
-    @given(data=submissions({"mg_per_dose": "30", "doses_per_day": "2", "days_supply": "30"}))
-    def check(data):
-        ran.append(1)
-        assert_refused_cleanly_or_accepted(client, url, data)
-
-    check()
-    figures("Bad input, prescribing: hostile submissions answered cleanly", len(ran), len(ran))
+    fuzz_form(
+        client,
+        url,
+        {"mg_per_dose": "30", "doses_per_day": "2", "days_supply": "30"},
+        "prescribing",
+        figures,
+    )
 
 
 @pytest.mark.django_db
