@@ -12,7 +12,8 @@ from django.conf import settings
 from django.test import Client
 from playwright.sync_api import Page
 
-from tests.security.pages import OK_PAGES, url_for
+from tests.clinic.test_url_permissions import url_for
+from tests.security.pages import OK_PAGES
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

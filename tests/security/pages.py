@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.urls import reverse
-
 from tests.clinic.test_url_permissions import NOT_ALLOWED, OK, ROLES, TABLE
 
 
@@ -21,13 +19,6 @@ OK_PAGES = pages_answering(OK)
 # Pages a role may use whose GET is refused (405) take POST only; the others that answer 200
 # to GET may take a POST too (forms). Both lists are checked for CSRF.
 POST_ONLY = pages_answering(NOT_ALLOWED)
-
-
-def url_for(name: str, personas) -> str:
-    kwargs, _ = TABLE[name]
-    if callable(kwargs):
-        kwargs = kwargs(personas)
-    return reverse(name, kwargs=kwargs or None)
 
 
 def signed_in(client, personas, role):

@@ -8,7 +8,8 @@ import pytest
 from django.apps import apps
 from django.test import Client
 
-from tests.security.pages import OK_PAGES, POST_ONLY, signed_in, url_for
+from tests.clinic.test_url_permissions import url_for
+from tests.security.pages import OK_PAGES, POST_ONLY, signed_in
 
 YEAR = 31_536_000
 

@@ -11,8 +11,9 @@ import subprocess
 import pytest
 from django.test import Client
 
+from tests.clinic.test_url_permissions import url_for
 from tests.conftest import VNU_JAR
-from tests.security.pages import OK_PAGES, url_for
+from tests.security.pages import OK_PAGES
 
 pytestmark = [pytest.mark.html_checker, pytest.mark.django_db]
 

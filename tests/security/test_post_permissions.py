@@ -6,7 +6,6 @@ use, or 405 for a page that takes no POST) and never with a server error or 403.
 """
 
 import pytest
-from django.urls import reverse
 
 from tests.clinic.test_url_permissions import (
     ADMIN_LOGIN,
@@ -17,8 +16,10 @@ from tests.clinic.test_url_permissions import (
     OK,
     ROLES,
     TABLE,
+    assert_sent_to_sign_in,
+    url_for,
 )
-from tests.security.pages import signed_in, url_for
+from tests.security.pages import signed_in
 
 CASES = [(name, role) for name in TABLE for role in ROLES]
 # A form, a redirect, a request the page cannot use (400), an object that is gone, GET-only.
@@ -30,12 +31,8 @@ def test_a_post_gets_the_answer_the_get_row_implies(client, personas, url_name, 
     expected_get = TABLE[url_name][1][role]
     signed_in(client, personas, role)
     response = client.post(url_for(url_name, personas), {})
-    if expected_get == LOGIN:
-        assert response.status_code == 302
-        assert response.url.startswith(reverse("login") + "?next=")
-    elif expected_get == ADMIN_LOGIN:
-        assert response.status_code == 302
-        assert response.url.startswith(reverse("admin:login"))
+    if expected_get in (LOGIN, ADMIN_LOGIN):
+        assert_sent_to_sign_in(response, expected_get)
     elif expected_get == NOT_FOUND:
         # 405 where the page takes no POST at all (a calendar feed): refused before anything
         # is looked up, so it tells nothing either.
