@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEV_ENV := DEBUG=true
 TEST_SETTINGS := DJANGO_SETTINGS_MODULE=clinic.settings_test
 
-.PHONY: run worker beat test lint check-migrations security-scan pytest clean bench bench-quick
+.PHONY: run demo-code worker beat test lint check-migrations security-scan pytest clean bench bench-quick
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ run: $(VENV)/.runtime-installed var/.demo-seeded
 # The production shape on loopback: PostgreSQL, its own Redis (port 6391), gunicorn, 2 workers,
 # 1 beat, DEBUG off (scripts/run-prod-local.sh, Procfile.prod-local, docs/DEPLOY.md).
 .PHONY: run-prod-local
+# The current second-factor code of the demo prescriber and registry admin (seed_demo's key).
+demo-code: $(VENV)/.runtime-installed
+	$(DEV_ENV) $(BIN)/python manage.py demo_code
+
 run-prod-local: $(VENV)/.runtime-installed
 	scripts/run-prod-local.sh
 

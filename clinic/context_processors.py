@@ -2,13 +2,20 @@ from django.conf import settings
 
 import clinic
 from clinic.navigation import nav_items_for
+from clinic.two_factor import requires_second_factor
 
 
 def frame(request):
     """What base.html needs on every page: the site name, version and the user's places."""
     user = getattr(request, "user", None)
+    uses_second_factor = requires_second_factor(user)
+    verified = getattr(user, "is_verified", lambda: False)()
+    # Until the second factor is passed, no place would open: show none.
+    pending = uses_second_factor and not verified
     return {
         "brand_name": settings.SITE_NAME,
         "app_version": clinic.__version__,
-        "nav_items": nav_items_for(user) if user is not None else [],
+        "nav_items": nav_items_for(user) if user is not None and not pending else [],
+        "second_factor_pending": pending,
+        "shows_two_factor_link": uses_second_factor and verified,
     }

@@ -52,6 +52,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "registry",
     "dosing",
     "clinic",
@@ -64,8 +67,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "clinic.middleware.AbsoluteSessionLifetimeMiddleware",
+    # After the lifetime check, so an expired session goes to sign-in, not to the code page.
+    "clinic.two_factor.RequireSecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -153,6 +160,15 @@ AXES_VERBOSE = False
 # Every sign-in is logged (AccessLog, axes' default) and so is every failed one (log-in
 # monitoring: HIPAA 164.308(a)(5)(ii)(C), OWASP ASVS 16.3.1), with username, address and time.
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+
+# Two-factor sign-in (django-otp): the roles that may prescribe or change the registry must
+# pass a second factor (an authenticator app, or a one-time recovery code) after the password.
+# Superusers always must. A clinic may add roles, e.g. "Clinical staff".
+TWO_FACTOR_ROLES = env_list("TWO_FACTOR_ROLES", ["Prescriber", "Registry admin"])
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "IsoCourse")
+RECOVERY_CODE_COUNT = 10
+# The device pages of the admin never show a secret key or its QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Security headers. HTTPS-only settings follow DEBUG so `check --deploy` is clean in production.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

@@ -2,7 +2,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from clinic import course_views, flag_views, patient_views, pregnancy_views, visit_views
+from clinic import (
+    course_views,
+    flag_views,
+    patient_views,
+    pregnancy_views,
+    two_factor_views,
+    visit_views,
+)
 from clinic import views as clinic_views
 from clinic.forms import ClinicLoginForm
 
@@ -18,6 +25,14 @@ urlpatterns = [
             authentication_form=ClinicLoginForm, redirect_authenticated_user=True
         ),
         name="login",
+    ),
+    path("accounts/two-factor/", two_factor_views.manage, name="two-factor-manage"),
+    path("accounts/two-factor/set-up/", two_factor_views.setup, name="two-factor-setup"),
+    path("accounts/two-factor/code/", two_factor_views.verify, name="two-factor-verify"),
+    path(
+        "accounts/two-factor/recovery-codes/",
+        two_factor_views.replace_recovery_codes,
+        name="two-factor-recovery-codes",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("staff/", clinic_views.staff_worklist, name="staff-worklist"),

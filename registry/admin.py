@@ -34,6 +34,27 @@ admin.site.login = login_required(admin.site.login)
 class ClinicUserAdmin(UserAdmin):
     """A registry admin manages accounts but cannot make anyone (or themselves) a superuser."""
 
+    actions = ["reset_two_factor"]
+
+    @admin.action(description="Reset two-factor sign-in (lost phone)", permissions=["change"])
+    def reset_two_factor(self, request, queryset):
+        # Imported here: registry is the lowest app and must not import clinic at load time.
+        from clinic.two_factor import reset_second_factor
+
+        names = []
+        for user in queryset:
+            if reset_second_factor(user):
+                names.append(user.get_username())
+        if names:
+            self.message_user(
+                request,
+                f"Two-factor sign-in reset for {', '.join(names)}: they set up a new "
+                "authenticator the next time they sign in.",
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(request, "None of them had two-factor sign-in set up.")
+
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:

@@ -21,6 +21,10 @@ from tests.course_fixtures import (  # noqa: F401  (fixtures shared by dosing an
     start_course,
 )
 from tests.factories import PASSWORD, PatientFactory, UserFactory
+from tests.second_factor import install as install_second_factor_login
+
+# force_login passes the second factor too (tests/second_factor.py says why).
+install_second_factor_login()
 
 # Sync Playwright runs an event loop in the test thread; Django must still allow ORM calls there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -10,10 +10,11 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from django.test import Client
+from django.urls import reverse
 from playwright.sync_api import Page
 
 from tests.clinic.test_url_permissions import url_for
-from tests.security.pages import OK_PAGES
+from tests.security.pages import OK_PAGES, SECOND_FACTOR_STEPS, at_second_factor_step
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,9 +29,10 @@ FORMS_WITH_ERRORS = {
 }
 
 
-def sign_in_as(page: Page, live_server, user) -> None:
-    client = Client()
-    client.force_login(user)
+def sign_in_as(page: Page, live_server, user, client=None) -> None:
+    if client is None:
+        client = Client()
+        client.force_login(user)
     page.context.clear_cookies()
     page.context.add_cookies(
         [
@@ -78,6 +80,20 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(
         page.locator("main form[method=post] [type=submit]").last.click()
         page.wait_for_load_state()
         assert page.locator(".invalid-feedback, .alert-danger").count() > 0, name
+        checked += 1
+        if problems := blocking_violations(axe, page):
+            found[f"{name} with errors as {role}"] = problems
+    for name, role, has_authenticator in SECOND_FACTOR_STEPS:
+        client = at_second_factor_step(Client(), personas, role, has_authenticator)
+        sign_in_as(page, live_server, personas[role], client)
+        page.goto(live_server.url + reverse(name))
+        checked += 1
+        if problems := blocking_violations(axe, page):
+            found[f"{name} as {role}"] = problems
+        page.get_by_label("Code").fill("000000")
+        page.locator("main form[method=post] [type=submit]").first.click()
+        page.wait_for_load_state()
+        assert page.locator(".invalid-feedback").count() > 0, name
         checked += 1
         if problems := blocking_violations(axe, page):
             found[f"{name} with errors as {role}"] = problems

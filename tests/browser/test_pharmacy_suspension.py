@@ -1,13 +1,12 @@
 """A registry admin suspends a pharmacy in the admin, giving a reason on the action's own form;
 the pharmacy's pharmacist then sees on the start page that it may not dispense (R17)."""
 
-import re
-
 import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from registry.models import CertificationChange, PharmacyCertification
+from tests.browser.helpers import sign_in_from
 from tests.factories import PharmacistFactory, certified_pharmacy
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -31,15 +30,6 @@ def console_errors(page: Page) -> list[str]:
     return errors
 
 
-def _sign_in(page: Page, base_url: str, next_path: str, username: str, password: str) -> None:
-    page.goto(base_url + next_path)
-    page.wait_for_url(re.compile(re.escape(reverse("login"))))
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
-
-
 def test_admin_suspends_with_a_reason_and_the_pharmacist_sees_it(
     live_server, page: Page, console_errors, registry_admin, pharmacist, password
 ):
@@ -48,7 +38,7 @@ def test_admin_suspends_with_a_reason_and_the_pharmacist_sees_it(
     changelist = reverse("admin:registry_pharmacy_changelist")
 
     # The registry admin selects the pharmacy and runs "Suspend" from the action menu.
-    _sign_in(page, live_server.url, "/", registry_admin.username, password)
+    sign_in_from(page, live_server.url, "/", registry_admin, password)
     page.goto(live_server.url + changelist)
     page.locator(f'input[name="_selected_action"][value="{pharmacy.pk}"]').check()
     page.select_option('select[name="action"]', "suspend")
@@ -85,7 +75,7 @@ def test_admin_suspends_with_a_reason_and_the_pharmacist_sees_it(
 
     # The pharmacist signs in and sees the suspension on the start page.
     page.context.clear_cookies()
-    _sign_in(page, live_server.url, "/", pharmacist.username, password)
+    sign_in_from(page, live_server.url, "/", pharmacist, password)
     expect(page).to_have_url(live_server.url + reverse("pharmacy-home"))
     expect(page.get_by_role("heading", name="Dispensing", level=1)).to_be_visible()
     expect(page.get_by_test_id("certification-status")).to_have_text("Suspended")

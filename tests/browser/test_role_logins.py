@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from clinic.navigation import NAV_BY_ROLE, START_PAGE_BY_ROLE
 from registry.roles import Role
+from tests.browser.helpers import sign_in_from
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,15 +33,6 @@ def _path(url: str) -> str:
     return urlparse(url).path
 
 
-def _sign_in(page: Page, base_url: str, username: str, password: str) -> None:
-    page.goto(base_url + "/")
-    expect(page).to_have_url(f"{base_url}{reverse('login')}?next=/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
-
-
 @pytest.mark.parametrize("persona", list(ROLE_OF_PERSONA))
 def test_role_signs_in_to_own_start_page_and_nav(
     request, persona, live_server, page: Page, console_errors, password
@@ -49,7 +41,7 @@ def test_role_signs_in_to_own_start_page_and_nav(
     role = ROLE_OF_PERSONA[persona]
     start_path = reverse(START_PAGE_BY_ROLE[role])
 
-    _sign_in(page, live_server.url, user.username, password)
+    sign_in_from(page, live_server.url, "/", user, password)
 
     expect(page).to_have_url(live_server.url + start_path)
     assert _path(page.url) == start_path
@@ -76,7 +68,7 @@ def test_sign_out_returns_to_login_and_ends_session(
     login_path = reverse("login")
     start_path = reverse(START_PAGE_BY_ROLE[Role.PRESCRIBER])
 
-    _sign_in(page, live_server.url, prescriber.username, password)
+    sign_in_from(page, live_server.url, "/", prescriber, password)
     expect(page).to_have_url(live_server.url + start_path)
 
     page.get_by_role("button", name="Sign out").click()

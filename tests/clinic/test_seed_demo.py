@@ -2,6 +2,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
+from django.urls import reverse
 
 from clinic.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from dosing.models import Dispense
@@ -43,3 +44,22 @@ def test_seed_demo_refuses_when_debug_is_off(db):
     with pytest.raises(CommandError, match="only with DEBUG on"):
         call_command("seed_demo")
     assert not User.objects.exists()
+
+
+@override_settings(DEBUG=True)
+def test_the_demo_prescriber_finishes_signing_in_with_the_code_demo_code_prints(db, capsys):
+    call_command("seed_demo")
+    capsys.readouterr()
+    call_command("demo_code")
+    printed = dict(line.split()[:2] for line in capsys.readouterr().out.splitlines())
+    assert set(printed) == {"prescriber", "registryadmin"}
+    client = Client()
+    client.post("/accounts/login/", {"username": "prescriber", "password": DEMO_PASSWORD})
+    response = client.post(reverse("two-factor-verify"), {"code": printed["prescriber"]})
+    assert response.status_code == 302
+    assert client.get(reverse("staff-worklist")).status_code == 200
+
+
+def test_demo_code_refuses_when_debug_is_off(db):
+    with pytest.raises(CommandError, match="only with DEBUG on"):
+        call_command("demo_code")

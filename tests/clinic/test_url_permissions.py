@@ -70,6 +70,7 @@ def the_patient(personas):
 
 
 PRESCRIBER = {"prescriber"}
+SECOND_FACTOR = {"prescriber", "registry_admin"}  # settings.TWO_FACTOR_ROLES
 
 # url name -> (reverse kwargs, or a function of the personas giving them; {role: answer to GET})
 TABLE = {
@@ -78,6 +79,11 @@ TABLE = {
     "logout": ({}, everyone(NOT_ALLOWED)),
     "password_change": ({}, everyone(OK, anonymous=LOGIN)),
     "password_change_done": ({}, everyone(OK, anonymous=LOGIN)),
+    "two-factor-manage": ({}, only(SECOND_FACTOR)),
+    # Already set up and verified (force_login passes the second factor): nothing to do there.
+    "two-factor-setup": ({}, only(SECOND_FACTOR, allowed="to two-factor-manage")),
+    "two-factor-verify": ({}, only(SECOND_FACTOR, allowed=HOME)),
+    "two-factor-recovery-codes": ({}, only(SECOND_FACTOR, allowed=NOT_ALLOWED)),
     "password_reset": ({}, everyone(OK)),
     "password_reset_done": ({}, everyone(OK)),
     "password_reset_confirm": ({"uidb64": "MQ", "token": "set-password"}, everyone(OK)),
@@ -182,6 +188,9 @@ def test_each_role_gets_the_answer_the_table_gives(client, personas, url_name, r
     elif expected == HOME:
         assert response.status_code == 302
         assert response.url == reverse("home")
+    elif expected.startswith("to "):
+        assert response.status_code == 302
+        assert response.url == reverse(expected.removeprefix("to "))
     elif expected == "role-start":
         from clinic.navigation import START_PAGE_BY_ROLE
         from registry.roles import primary_role

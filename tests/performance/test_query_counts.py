@@ -578,6 +578,7 @@ GROWTH = {
     "password_reset_complete": (),
     "healthz": (),  # SELECT 1 and the heartbeat row
     "registry-admin-home": (),  # links into the admin
+    "two-factor-manage": (),  # the signed-in user's own two devices
     "portal-about": ("own_patient",),
     "staff-worklist": ("clinic_courses", "failed_reminders", "own_course"),
     "patient-list": ("patients",),

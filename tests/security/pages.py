@@ -25,3 +25,28 @@ def signed_in(client, personas, role):
     if role != "anonymous":
         client.force_login(personas[role])
     return client
+
+
+# The second step of signing in only shows to a session past the password alone, so the page
+# walks above (verified sessions) never see it: these are checked as well, empty and with a
+# wrong code. (url name, role, whether the user has an authenticator already)
+SECOND_FACTOR_STEPS = [
+    ("two-factor-setup", "prescriber", False),
+    ("two-factor-verify", "registry_admin", True),
+]
+WRONG_CODE = {"code": "000000"}
+
+
+def at_second_factor_step(client, personas, role, has_authenticator):
+    """`client` signed in with the password only, as between the two steps of signing in."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.second_factor import authenticator_for, password_only_force_login
+
+    user = personas[role]
+    if has_authenticator:
+        authenticator_for(user)
+    else:
+        TOTPDevice.objects.filter(user=user).delete()
+    password_only_force_login(client, user)
+    return client

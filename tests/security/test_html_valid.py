@@ -1,8 +1,9 @@
 """The Nu HTML Checker (vnu.jar, the W3C validator's engine) on every page (issue 8, item 7).
 
 Every page of the URL permission table is fetched as the role that uses it, and three forms
-are posted empty so their error messages are checked too; the HTML goes to files and one run
-of vnu.jar checks them all. 0 errors is the rule; warnings are not counted.
+are posted empty so their error messages are checked too, as are the two steps of the second
+factor (empty and with a wrong code) and the recovery codes page. The HTML goes to files and
+one run of vnu.jar checks them all. 0 errors is the rule; warnings are not counted.
 """
 
 import json
@@ -10,10 +11,17 @@ import subprocess
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from tests.clinic.test_url_permissions import url_for
 from tests.conftest import VNU_JAR
-from tests.security.pages import OK_PAGES
+from tests.security.pages import (
+    OK_PAGES,
+    SECOND_FACTOR_STEPS,
+    WRONG_CODE,
+    at_second_factor_step,
+    signed_in,
+)
 
 pytestmark = [pytest.mark.html_checker, pytest.mark.django_db]
 
@@ -43,6 +51,18 @@ def test_every_page_is_valid_html(personas, tmp_path, figures):
             documents[f"{name}--{role}.html"] = fetch(personas, name, role)
     for name, role in FORMS_WITH_ERRORS.items():
         documents[f"{name}--{role}--errors.html"] = fetch(personas, name, role, post=True)
+    for name, role, has_authenticator in SECOND_FACTOR_STEPS:
+        url = reverse(name)
+        for label, data in (("", None), ("--errors", WRONG_CODE)):
+            client = at_second_factor_step(Client(), personas, role, has_authenticator)
+            response = client.post(url, data) if data else client.get(url)
+            assert response.status_code == 200, (name, response.status_code)
+            documents[f"{name}--{role}{label}.html"] = response.content
+    codes_page = signed_in(Client(), personas, "prescriber").post(
+        reverse("two-factor-recovery-codes")
+    )
+    assert codes_page.status_code == 200
+    documents["two-factor-recovery-codes--prescriber.html"] = codes_page.content
     for filename, html in documents.items():
         (tmp_path / filename).write_bytes(html)
     run = subprocess.run(

@@ -7,10 +7,12 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.flagging import raise_flags
 from clinic.models import Visit
 from clinic.reminders import schedule_prescription_reminders, schedule_visit_reminders
+from clinic.two_factor import AUTHENTICATOR_NAME, requires_second_factor
 from dosing import services as dosing
 from dosing.models import Dispense
 from registry.models import (
@@ -25,6 +27,10 @@ from registry.models.pharmacies import one_year_after
 from registry.roles import Role
 
 DEMO_PASSWORD = "course-demo-2026"
+# The demo accounts that sign in with a second factor share this published authenticator key:
+# the RFC 6238 test key ("12345678901234567890"), base32 GEZD GNBV GY3T QOJQ GEZD GNBV GY3T QOJQ.
+# `make demo-code` prints its current code for those without a phone app at hand.
+DEMO_TOTP_KEY = "3132333435363738393031323334353637383930"
 
 DEMO_ACCOUNTS = [
     # username, first name, last name, role, may use the admin site
@@ -108,6 +114,13 @@ DEMO_PHARMACIES = [
 DEMO_SUSPENSION_REASON = "Demo: inspection found isotretinoin stock outside the locked cabinet."
 
 
+def demo_key_base32() -> str:
+    import base64
+
+    key = base64.b32encode(bytes.fromhex(DEMO_TOTP_KEY)).decode()
+    return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
+
+
 class Command(BaseCommand):
     help = (
         "Create demo accounts (one per role) and demo patients. Refuses to run unless DEBUG is on."
@@ -149,6 +162,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
         for username, first, last, role, _staff in DEMO_ACCOUNTS:
             self.stdout.write(f"  {role.value:<15} {username:<14} ({first} {last})")
+        self.stdout.write(
+            "Prescriber and registry admin sign in with a second factor: add the key "
+            f"{demo_key_base32()} to an authenticator app, or run `make demo-code`."
+        )
         self.stdout.write(f"Demo patients: {Patient.objects.count()} in the registry.")
         self.stdout.write("Demo pharmacies:")
         for pharmacy in Pharmacy.objects.filter(
@@ -293,6 +310,11 @@ class Command(BaseCommand):
             user.set_password(DEMO_PASSWORD)
             user.save()
         user.groups.add(Group.objects.get(name=role.value))
+        if requires_second_factor(user):
+            TOTPDevice.objects.get_or_create(
+                user=user,
+                defaults={"name": AUTHENTICATOR_NAME, "key": DEMO_TOTP_KEY, "confirmed": True},
+            )
         return user
 
     def _pharmacy(self, name, registration, number, state, address, phone, responsible, *, by):
