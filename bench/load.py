@@ -148,7 +148,9 @@ class BenchUser(FastHttpUser):
             base_url=url, request_event=self.environment.events.request, user=self
         )
 
-    def sign_in(self, session: FastHttpSession, username: str) -> None:
+    def sign_in(
+        self, session: FastHttpSession, username: str, recovery_code: str | None = None
+    ) -> None:
         session.get("/accounts/login/", context={"measure": False})
         response = session.post(
             "/accounts/login/",
@@ -162,6 +164,16 @@ class BenchUser(FastHttpUser):
         )
         if response.status_code != 302:
             raise RuntimeError(f"sign-in of {username} answered {response.status_code}")
+        if recovery_code is not None:  # the second factor, as a prescriber passes it
+            session.get("/accounts/two-factor/code/", context={"measure": False})
+            response = session.post(
+                "/accounts/two-factor/code/",
+                data={"code": recovery_code, "csrfmiddlewaretoken": csrf_token(session)},
+                allow_redirects=False,
+                context={"measure": False},
+            )
+            if response.status_code != 302:
+                raise RuntimeError(f"second factor of {username} answered {response.status_code}")
 
     def on_start(self):
         self.index = next(STATE.next_user)
@@ -169,7 +181,8 @@ class BenchUser(FastHttpUser):
         for size, spec in STATE.plan["sizes"].items():
             accounts = spec["target"]["accounts"]
             prescriber, patient = self.session(spec["url"]), self.session(spec["url"])
-            self.sign_in(prescriber, accounts["prescriber"])
+            code = accounts["prescriber_codes"][self.index]
+            self.sign_in(prescriber, accounts["prescriber"], code)
             self.sign_in(patient, accounts["patients"][self.index % len(accounts["patients"])])
             self.sessions[size] = {
                 "anon": self.session(spec["url"]),

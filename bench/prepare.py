@@ -5,7 +5,8 @@
 Run by bench/run.py once per size, in its own process (Django's settings are per process).
 On an empty database it migrates and runs generate_demo_data; on one with exactly --patients
 patients it only adds what is missing. It adds the benchmark's own sign-ins (a prescriber and
-patients linked to active courses, with a known password) and a calendar feed with a known
+patients linked to active courses, with a known password, and recovery codes for the
+prescriber's second factor) and a calendar feed with a known
 token, then prints the ids the load uses. Exits 3 when the database holds another number of
 patients, so the caller can make it anew.
 """
@@ -32,6 +33,12 @@ from django.utils import timezone  # noqa: E402
 
 from clinic.models import CalendarFeed  # noqa: E402
 from clinic.models.portal import hash_feed_token  # noqa: E402
+from clinic.two_factor import (  # noqa: E402
+    authenticator_of,
+    confirm_authenticator,
+    new_recovery_codes,
+    pending_authenticator,
+)
 from clinic.weights import latest_patient_weight_kg  # noqa: E402
 from dosing.models import TreatmentCourse  # noqa: E402
 from registry.models import Patient  # noqa: E402
@@ -88,7 +95,14 @@ def add_bench_accounts() -> dict:
         CalendarFeed.objects.get_or_create(
             token_hash=hash_feed_token(feed_token(index)), defaults={"patient": patient}
         )
-    return {"prescriber": prescriber.username, "patients": [p.user.username for p in linked]}
+    # The prescriber signs in with a second factor: each simulated user spends one recovery
+    # code (each run works on a fresh copy of this database, so the codes are new every run).
+    authenticator_of(prescriber) or confirm_authenticator(pending_authenticator(prescriber))
+    return {
+        "prescriber": prescriber.username,
+        "prescriber_codes": new_recovery_codes(prescriber),
+        "patients": [p.user.username for p in linked],
+    }
 
 
 def targets() -> dict:
