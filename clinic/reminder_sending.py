@@ -30,6 +30,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from clinic.db_outage import outlasting_outages
 from clinic.models import Reminder
 from dosing.models import Dispense, TreatmentCourse
 from registry.models import Patient, PharmacyCertification
@@ -122,7 +123,8 @@ def send_due_reminders(
     deadline = time.monotonic() + time_budget
     while run.claimed < batch and time.monotonic() < deadline:
         clock = now or timezone.now()
-        pks = claim_due(clock, min(CLAIM_CHUNK, batch - run.claimed))
+        limit = min(CLAIM_CHUNK, batch - run.claimed)
+        pks = outlasting_outages(claim_due, clock, limit, what="claiming reminders")
         if not pks:
             break
         run.claimed += len(pks)
@@ -133,10 +135,13 @@ def send_due_reminders(
 
 
 def _send_claimed(pks, clock, run: SendRun, deadline: float, *, fixed_now) -> None:
-    reminders = list(
-        Reminder.objects.filter(pk__in=pks, status=Status.IN_FLIGHT)
-        .select_related("patient")
-        .order_by("due_at", "pk")
+    reminders = outlasting_outages(
+        lambda: list(
+            Reminder.objects.filter(pk__in=pks, status=Status.IN_FLIGHT)
+            .select_related("patient")
+            .order_by("due_at", "pk")
+        ),
+        what="reading claimed reminders",
     )
     mail = get_connection()
     # One SMTP session for the whole chunk: opening one per message cost most of the time
@@ -159,7 +164,7 @@ def _send_claimed(pks, clock, run: SendRun, deadline: float, *, fixed_now) -> No
 
 
 def _send_one(reminder: Reminder, mail, clock, run: SendRun, *, fixed_now) -> None:
-    reason = skip_reason(reminder)
+    reason = outlasting_outages(skip_reason, reminder, what="checking a reminder")
     if reason:
         # Nothing was attempted: the claim's count is taken back, the reason shown to staff.
         _finish(
@@ -190,8 +195,15 @@ def _send_one(reminder: Reminder, mail, clock, run: SendRun, *, fixed_now) -> No
 
 
 def _finish(reminder: Reminder, **changes) -> int:
-    """Record the outcome of the attempt this sender claimed (the row is still in flight)."""
-    return Reminder.objects.filter(pk=reminder.pk, status=Status.IN_FLIGHT).update(**changes)
+    """Record the outcome of the attempt this sender claimed (the row is still in flight).
+
+    Waits for the database if it is away: after a send, a row left in flight would be sent
+    again once swept. Conditional on in flight, so a repeat after a lost reply changes nothing.
+    """
+    return outlasting_outages(
+        lambda: Reminder.objects.filter(pk=reminder.pk, status=Status.IN_FLIGHT).update(**changes),
+        what="recording a reminder's outcome",
+    )
 
 
 def _record_failure(reminder: Reminder, error: str, clock, run: SendRun) -> None:
@@ -215,8 +227,11 @@ def _release(pks: list[int]) -> int:
     """Claimed but not tried: back to the queue, attempt not counted."""
     if not pks:
         return 0
-    return Reminder.objects.filter(pk__in=pks, status=Status.IN_FLIGHT).update(
-        status=Status.SCHEDULED, attempts=F("attempts") - 1, claimed_at=None
+    return outlasting_outages(
+        lambda: Reminder.objects.filter(pk__in=pks, status=Status.IN_FLIGHT).update(
+            status=Status.SCHEDULED, attempts=F("attempts") - 1, claimed_at=None
+        ),
+        what="returning reminders to the queue",
     )
 
 

@@ -106,7 +106,7 @@ DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'cli
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share the file: wait for locks and take write locks up front.
     DATABASES["default"]["OPTIONS"] = {
-        "timeout": 20,
+        "timeout": env_int("SQLITE_BUSY_TIMEOUT_SECONDS", 20, minimum=1),
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
@@ -114,6 +114,9 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# How long the reminder sender waits for a database that went away (restart, fail-over, a
+# lock) before it gives up on a step (clinic/db_outage.py).
+DB_OUTAGE_PATIENCE_SECONDS = env_int("DB_OUTAGE_PATIENCE_SECONDS", 60, minimum=0)
 
 # Accounts and passwords: Argon2id first; length and common-password checks, no composition
 # rules (OWASP ASVS 6.2.5); any length up to what a password manager makes (64+ characters).
