@@ -11,6 +11,7 @@ import pytest
 
 FIGURES = pytest.StashKey[dict]()
 
+OTHERS_RECORD = "Object URLs: another patient's or pharmacy's record answers 404"
 # test function -> what its cases check, in the order they are printed.
 CASE_CHECKS = {
     "test_each_role_gets_the_answer_the_table_gives": "Permission matrix, GET (URL x role)",
@@ -19,6 +20,10 @@ CASE_CHECKS = {
     "without a token",
     "test_a_get_changes_no_record": "No GET changes a record",
     "test_every_page_sends_the_security_headers": "Security headers on every page",
+    "test_an_object_that_does_not_exist_answers_404": "Object URLs: a missing object answers "
+    "404 (URL x role x method)",
+    "test_another_patients_object_answers_404": OTHERS_RECORD,
+    "test_another_pharmacys_record_answers_404_and_stays_as_it_was": OTHERS_RECORD,
 }
 KEYBOARD_MODULE = "tests/browser/test_keyboard_only.py"
 

@@ -1,0 +1,138 @@
+"""Records that are not yours answer 404, on every object URL (issue 8, item 1).
+
+Every URL of the permission table that names an object is checked here, for every role the
+table lets use it, GET and POST:
+- an object that does not exist answers 404 (never 500, never a page);
+- a patient asking for another patient's object, and a pharmacist for another pharmacy's
+  record, gets 404 too, and nothing changes: to them it does not exist.
+A new object URL fails the first test until it says which owner its objects have.
+"""
+
+import pytest
+from django.urls import reverse
+
+from dosing import services
+from dosing.models import Dispense
+from registry.models import Pharmacist
+from tests.clinic.test_url_permissions import NOT_ALLOWED, OK, ROLES, TABLE, url_for
+
+MISSING = 10**9  # no table here reaches a billion rows in a test
+
+# Object URLs and whose objects they show. "clinic": staff see every patient of the registry,
+# so there is no other owner to hide from, only objects that do not exist.
+OWNER = {
+    "patient-detail": "clinic",
+    "patient-edit": "clinic",
+    "patient-status": "clinic",
+    "patient-invite": "clinic",
+    "patient-reminders": "clinic",
+    "course-start": "clinic",
+    "pregnancy-test-new": "clinic",
+    "visit-new": "clinic",
+    "reminder-retry": "clinic",
+    "flag-acknowledge": "clinic",
+    "staff-dispense-authorize": "clinic",
+    "course-detail": "clinic",
+    "course-prescribe": "clinic",
+    "course-prescribe-check": "clinic",
+    "course-end": "clinic",
+    "portal-course-schedule": "patient",
+    "portal-course-progress": "patient",
+    "pharmacy-dispense": "clinic",  # any certified pharmacy may fill any prescription
+    "pharmacy-reverse": "pharmacy",
+}
+# Pages that take no POST at all answer it with 405 before looking anything up.
+GET_ONLY = {"course-prescribe-check"}
+# Secret-token URLs: a wrong token is already 404 for everyone in the permission table.
+TOKEN_URLS = {"portal-invitation-accept", "portal-calendar-feed", "password_reset_confirm"}
+
+
+def object_urls():
+    for name, (kwargs, _) in TABLE.items():
+        if name not in TOKEN_URLS and (callable(kwargs) or kwargs):
+            yield name
+
+
+def users_of(name):
+    """Roles the table lets use `name`, with the methods they use it by."""
+    answers = TABLE[name][1]
+    for role in ROLES:
+        if answers[role] == OK:
+            yield role, ("get", "post")
+        elif answers[role] == NOT_ALLOWED:
+            yield role, ("post",)
+
+
+def test_every_object_url_says_whose_objects_it_shows():
+    assert set(object_urls()) == set(OWNER), "add the new object URL to OWNER"
+
+
+def missing_url(name, personas):
+    kwargs = TABLE[name][0]
+    kwargs = kwargs(personas) if callable(kwargs) else kwargs
+    return reverse(name, kwargs=dict.fromkeys(kwargs, MISSING))
+
+
+MISSING_CASES = [
+    (name, role, method)
+    for name in OWNER
+    for role, methods in users_of(name)
+    for method in methods
+    if not (method == "post" and name in GET_ONLY)
+]
+
+
+@pytest.mark.parametrize(
+    ("url_name", "role", "method"), MISSING_CASES, ids=["-".join(c) for c in MISSING_CASES]
+)
+def test_an_object_that_does_not_exist_answers_404(client, personas, url_name, role, method):
+    client.force_login(personas[role])
+    response = getattr(client, method)(missing_url(url_name, personas))
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("url_name", sorted(GET_ONLY))
+def test_the_get_only_object_pages_take_no_post(client, personas, url_name):
+    role = next(role for role, _ in users_of(url_name))
+    client.force_login(personas[role])
+    assert client.post(url_for(url_name, personas)).status_code == 405
+
+
+PATIENT_CASES = [name for name, owner in OWNER.items() if owner == "patient"]
+
+
+@pytest.mark.parametrize("url_name", PATIENT_CASES)
+def test_another_patients_object_answers_404(client, personas, url_name):
+    theirs = url_for(url_name, {**personas, "patient": personas["other_patient"]})
+    own = url_for(url_name, personas)
+    assert theirs != own
+    client.force_login(personas["patient"])
+    assert client.get(own).status_code == 200
+    assert client.get(theirs).status_code == 404
+    assert client.post(theirs).status_code in (404, 405)
+
+
+def test_another_pharmacys_record_answers_404_and_stays_as_it_was(
+    client, personas, make_pharmacy, male_patient, start_course, prescribe
+):
+    pharmacist = personas["pharmacist"]
+    own = make_pharmacy("Riverside Pharmacy")
+    Pharmacist.objects.update_or_create(user=pharmacist, defaults={"pharmacy": own})
+    other = make_pharmacy("Hilltop Pharmacy")
+    prescription = prescribe(start_course(male_patient))
+    theirs = services.authorize_dispense(prescription, pharmacy=other, by=personas["prescriber"])
+    assert [name for name, owner in OWNER.items() if owner == "pharmacy"] == ["pharmacy-reverse"]
+    client.force_login(pharmacist)
+    response = client.post(reverse("pharmacy-reverse", args=[theirs.pk]), {"reason": "not ours"})
+    assert response.status_code == 404
+    assert Dispense.objects.get(pk=theirs.pk).reversed_at is None
+
+
+def test_the_not_found_answers_are_the_same_as_for_a_page_that_does_not_exist(client, personas):
+    """Nothing tells "exists but not yours" from "does not exist" (same status, same page)."""
+    client.force_login(personas["patient"])
+    others = {**personas, "patient": personas["other_patient"]}
+    theirs = client.get(url_for("portal-course-schedule", others))
+    nowhere = client.get("/no-such-page/")
+    assert theirs.status_code == nowhere.status_code == 404
+    assert theirs.content == nowhere.content
