@@ -61,6 +61,18 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(
     axe = Axe()
     found: dict[str, list[str]] = {}
     checked = 0
+
+    def check(label: str) -> None:
+        nonlocal checked
+        checked += 1
+        if problems := blocking_violations(axe, page):
+            found[label] = problems
+
+    def submit_with_errors(name: str, button: int, errors: str) -> None:
+        page.locator("main form[method=post] [type=submit]").nth(button).click()
+        page.wait_for_load_state()
+        assert page.locator(errors).count() > 0, name
+
     signed_in_as = None
     pages = [(n, r) for n, r in OK_PAGES if n not in NOT_HTML_PAGES]
     for name, role in sorted(pages, key=lambda page_role: page_role[1]):
@@ -70,33 +82,20 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(
                 sign_in_as(page, live_server, personas[role])
             signed_in_as = role
         page.goto(live_server.url + url_for(name, personas))
-        checked += 1
-        if problems := blocking_violations(axe, page):
-            found[f"{name} as {role}"] = problems
+        check(f"{name} as {role}")
     for name, role in FORMS_WITH_ERRORS.items():
         sign_in_as(page, live_server, personas[role])
-        signed_in_as = role
         page.goto(live_server.url + url_for(name, personas))
-        page.locator("main form[method=post] [type=submit]").last.click()
-        page.wait_for_load_state()
-        assert page.locator(".invalid-feedback, .alert-danger").count() > 0, name
-        checked += 1
-        if problems := blocking_violations(axe, page):
-            found[f"{name} with errors as {role}"] = problems
+        submit_with_errors(name, -1, ".invalid-feedback, .alert-danger")
+        check(f"{name} with errors as {role}")
     for name, role, has_authenticator in SECOND_FACTOR_STEPS:
         client = at_second_factor_step(Client(), personas, role, has_authenticator)
         sign_in_as(page, live_server, personas[role], client)
         page.goto(live_server.url + reverse(name))
-        checked += 1
-        if problems := blocking_violations(axe, page):
-            found[f"{name} as {role}"] = problems
+        check(f"{name} as {role}")
         page.get_by_label("Code").fill("000000")
-        page.locator("main form[method=post] [type=submit]").first.click()
-        page.wait_for_load_state()
-        assert page.locator(".invalid-feedback").count() > 0, name
-        checked += 1
-        if problems := blocking_violations(axe, page):
-            found[f"{name} with errors as {role}"] = problems
+        submit_with_errors(name, 0, ".invalid-feedback")
+        check(f"{name} with errors as {role}")
     figures("axe-core: pages with no serious or critical violation", checked - len(found), checked)
     assert not found, "\n".join(f"{page_name}: {p}" for page_name, p in found.items())
     assert checked >= len(pages)
