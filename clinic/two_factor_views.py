@@ -99,6 +99,13 @@ def _check_code(request, form, device) -> bool:
     return False
 
 
+def _mark_verified(request, device) -> None:
+    # A new session key for the fully signed-in session, as at the password step: a key seen
+    # before the second factor (on a shared computer, in a log) is worth nothing after it.
+    request.session.cycle_key()
+    django_otp.login(request, device)
+
+
 def _locked_out(request) -> bool:
     credentials = {"username": request.user.get_username()}
     return getattr(request, "axes_locked_out", False) or not AxesProxyHandler.is_allowed(
@@ -116,7 +123,7 @@ def setup(request):
     form = SecondFactorCodeForm(request.POST or None, accept_recovery_code=False)
     if request.method == "POST" and form.is_valid() and _check_code(request, form, device):
         codes = confirm_authenticator(device)
-        django_otp.login(request, device)
+        _mark_verified(request, device)
         return _show_recovery_codes(request, codes, first_time=True)
     qr = segno.make(device.config_url, error="m")
     return render(
@@ -144,7 +151,7 @@ def verify(request):
     if request.method == "POST" and form.is_valid():
         device = recovery_device_of(user) if form.is_recovery_code else authenticator
         if device is not None and _check_code(request, form, device):
-            django_otp.login(request, device)
+            _mark_verified(request, device)
             if form.is_recovery_code:
                 messages.warning(
                     request,

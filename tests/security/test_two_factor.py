@@ -151,6 +151,15 @@ def test_with_an_authenticator_the_code_page_asks_and_the_right_code_goes_on(
     assert verified(client)
 
 
+def test_the_session_key_changes_when_the_second_factor_passes(client, prescriber, password):
+    device = authenticator_for(prescriber)
+    password_step(client, prescriber, password)
+    before = client.session.session_key
+    enter(client, "two-factor-verify", current_code(device))
+    assert client.session.session_key != before
+    assert verified(client)
+
+
 def test_a_code_works_once(client, prescriber, password):
     device = authenticator_for(prescriber)
     with time_machine.travel(datetime.datetime.now(tz=datetime.UTC), tick=False):
