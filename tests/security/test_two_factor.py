@@ -360,3 +360,9 @@ def test_only_registry_admins_may_reset(client, nurse, prescriber):
     )
     assert response.status_code == 302  # the admin sends a non-staff user to sign in
     assert TOTPDevice.objects.filter(user=prescriber).exists()
+
+
+def test_the_account_page_warns_when_no_recovery_code_is_left(client, prescriber):
+    client.force_login(prescriber)  # an authenticator, and no recovery codes yet
+    page = client.get(reverse("two-factor-manage")).content.decode()
+    assert "You have no recovery codes" in page
