@@ -14,6 +14,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -87,6 +88,19 @@ def reset_second_factor(user) -> int:
         device.delete()
         removed += 1
     return removed
+
+
+def totp_of(device: TOTPDevice) -> TOTP:
+    """The device's code generator, as the user's app runs it (the same key, step and drift)."""
+    return TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+
+
+def grouped_base32(key: bytes) -> str:
+    """A secret in base32, in groups of four, for typing into an app without a camera."""
+    from base64 import b32encode
+
+    text = b32encode(key).decode()
+    return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
 
 
 def normalise_code(raw: str) -> str:

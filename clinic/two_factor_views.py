@@ -29,6 +29,7 @@ from clinic.two_factor import (
     authenticator_of,
     confirm_authenticator,
     display_recovery_code,
+    grouped_base32,
     new_recovery_codes,
     pending_authenticator,
     recovery_codes_left,
@@ -58,14 +59,6 @@ def _next_url(request) -> str:
     ):
         return candidate
     return "/"
-
-
-def _grouped_key(device) -> str:
-    """The secret in base32, in groups of four, for typing into an app without a camera."""
-    from base64 import b32encode
-
-    key = b32encode(device.bin_key).decode()
-    return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
 
 
 def _check_code(request, form, device) -> bool:
@@ -132,7 +125,7 @@ def setup(request):
         {
             "form": form,
             "qr_svg": qr.svg_inline(scale=5, title="QR code to add IsoCourse to your app"),
-            "key": _grouped_key(device),
+            "key": grouped_base32(device.bin_key),
             "next": _next_url(request),
         },
     )

@@ -11,10 +11,9 @@ import time
 
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinic.two_factor import AUTHENTICATOR_NAME, requires_second_factor
+from clinic.two_factor import AUTHENTICATOR_NAME, requires_second_factor, totp_of
 
 password_only_force_login = Client.force_login
 
@@ -33,7 +32,7 @@ def current_code(device: TOTPDevice) -> str:
     code was used already, wait for the next step, as a person would.
     """
     device.refresh_from_db()
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp = totp_of(device)
     while totp.t() <= device.last_t:
         time.sleep(0.5)
         totp.time = time.time()

@@ -7,10 +7,10 @@ for devices holding that published key, never for a real account's.
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.management.commands.seed_demo import DEMO_TOTP_KEY
+from clinic.two_factor import totp_of
 
 
 class Command(BaseCommand):
@@ -25,7 +25,7 @@ class Command(BaseCommand):
         if not devices:
             raise CommandError("No demo account has the demo key; run seed_demo first.")
         for device in devices:
-            totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+            totp = totp_of(device)
             left = device.step - int(totp.time - device.t0) % device.step
             code = f"{totp.token():0{device.digits}d}"
             self.stdout.write(f"{device.user.username:<14} {code}  (for {left} more seconds)")

@@ -12,7 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from clinic.flagging import raise_flags
 from clinic.models import Visit
 from clinic.reminders import schedule_prescription_reminders, schedule_visit_reminders
-from clinic.two_factor import AUTHENTICATOR_NAME, requires_second_factor
+from clinic.two_factor import AUTHENTICATOR_NAME, grouped_base32, requires_second_factor
 from dosing import services as dosing
 from dosing.models import Dispense
 from registry.models import (
@@ -114,13 +114,6 @@ DEMO_PHARMACIES = [
 DEMO_SUSPENSION_REASON = "Demo: inspection found isotretinoin stock outside the locked cabinet."
 
 
-def demo_key_base32() -> str:
-    import base64
-
-    key = base64.b32encode(bytes.fromhex(DEMO_TOTP_KEY)).decode()
-    return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
-
-
 class Command(BaseCommand):
     help = (
         "Create demo accounts (one per role) and demo patients. Refuses to run unless DEBUG is on."
@@ -164,7 +157,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  {role.value:<15} {username:<14} ({first} {last})")
         self.stdout.write(
             "Prescriber and registry admin sign in with a second factor: add the key "
-            f"{demo_key_base32()} to an authenticator app, or run `make demo-code`."
+            f"{grouped_base32(bytes.fromhex(DEMO_TOTP_KEY))} to an authenticator app, "
+            "or run `make demo-code`."
         )
         self.stdout.write(f"Demo patients: {Patient.objects.count()} in the registry.")
         self.stdout.write("Demo pharmacies:")
