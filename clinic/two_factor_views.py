@@ -8,16 +8,12 @@ doubles the wait after each wrong code on the device, wherever the tries come fr
 
 from __future__ import annotations
 
-from functools import wraps
-
 import django_otp
 import segno
 from axes.handlers.proxy import AxesProxyHandler
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_login_failed
-from django.contrib.auth.views import redirect_to_login
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.formats import time_format
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -36,20 +32,10 @@ from clinic.two_factor import (
     recovery_device_of,
     requires_second_factor,
 )
+from registry.roles import user_required
 
-
-def second_factor_role_required(view):
-    """Anonymous users go to sign-in; roles that sign in without a second factor get 404."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not requires_second_factor(request.user):
-            raise Http404("No such page.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# Anonymous users go to sign-in; roles that sign in without a second factor get 404.
+second_factor_role_required = user_required(requires_second_factor)
 
 
 def _next_url(request) -> str:

@@ -112,17 +112,31 @@ def role_required(*roles: Role):
     Anonymous users go to the login page. Signed-in users of another role get 404, not 403:
     a page they may not use is, for them, a page that does not exist (nothing to probe).
     """
+    decorator = user_required(lambda user: has_role(user, *roles))
+
+    def with_roles(view):
+        wrapper = decorator(view)
+        wrapper.allowed_roles = frozenset(roles)
+        return wrapper
+
+    return with_roles
+
+
+def user_required(allowed):
+    """Only signed-in users for whom `allowed(user)` is true reach the view; others get 404.
+
+    Anonymous users go to the login page, as for role_required.
+    """
 
     def decorator(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if not has_role(request.user, *roles):
+            if not allowed(request.user):
                 raise Http404("No such page.")
             return view(request, *args, **kwargs)
 
-        wrapper.allowed_roles = frozenset(roles)
         return wrapper
 
     return decorator
