@@ -15,6 +15,7 @@ import ast
 import contextlib
 import datetime
 import itertools
+import math
 import os
 import re
 import secrets
@@ -46,6 +47,7 @@ from tests.workers import worker_env
 ROOT = Path(__file__).resolve().parents[2]
 WAIT = 60.0  # the longest any single wait in this group may take
 SUCCEEDED = re.compile(r"Task (?P<task>[\w.]+)\[[^\]]+\] succeeded in [\d.]+s: (?P<result>.*)$")
+SEND_REMINDERS = "clinic.tasks.send_due_reminders"
 _counter = itertools.count()
 
 
@@ -259,6 +261,25 @@ class Services:
                 producer.send_task(task, kwargs=kwargs, queue=self.queue)
         finally:
             producer.close()
+
+    def wake_senders(self, batch: int) -> None:
+        """What beat does each minute: enough send runs for the reminders not yet sent."""
+        left = Reminder.objects.exclude(status=Reminder.Status.SENT).count()
+        self.send(SEND_REMINDERS, math.ceil(left / batch) + 1, batch=batch)
+
+    def send_until_all_sent(self, reminders, batch: int, details: Callable[[], str]) -> None:
+        """Wake the senders until every one of `reminders` is sent, as beat would, minute by
+        minute: a run may end early (a kill, an outage) with rows still due."""
+
+        def finished():
+            if all_sent(reminders):
+                return True
+            if self.queue_length() == 0:  # the runs were used up before the rows
+                self.wake_senders(batch)
+            return False
+
+        self.wake_senders(batch)
+        wait_for(finished, "every reminder sent", interval=0.2, details=details)
 
     def queue_length(self, broker_url: str = TEST_REDIS_URL) -> int:
         client = redis.Redis.from_url(broker_url)

@@ -15,7 +15,6 @@ flight would stay unsent and fail it.
 """
 
 import contextlib
-import math
 import shutil
 import sqlite3
 import subprocess
@@ -42,7 +41,6 @@ REMINDERS = 600
 BATCH = 100
 AWAY_WHEN_RECEIVED = 150
 AWAY_SECONDS = 3.0
-SEND = "clinic.tasks.send_due_reminders"
 
 
 def _cluster_version() -> str:
@@ -111,11 +109,7 @@ def test_a_database_outage_mid_batch_loses_no_reminder_and_doubles_none(
     expected = expected_message_ids(reminders)
     worker = services.worker("steady", concurrency=2, SQLITE_BUSY_TIMEOUT_SECONDS="1")
 
-    def wake_up():  # what beat does each minute: enough runs for what is left
-        left = Reminder.objects.exclude(status=Reminder.Status.SENT).count()
-        services.send(SEND, math.ceil(left / BATCH) + 1, batch=BATCH)
-
-    wake_up()
+    services.wake_senders(BATCH)
     wait_for(
         lambda: len(smtp_sink.messages) >= AWAY_WHEN_RECEIVED,
         f"{AWAY_WHEN_RECEIVED} messages at the sink",
@@ -126,14 +120,7 @@ def test_a_database_outage_mid_batch_loses_no_reminder_and_doubles_none(
     assert len(smtp_sink.messages) < REMINDERS, "the batch ended first: raise REMINDERS"
     assert "database unavailable" in worker.log(), "the outage did not reach the worker"
 
-    def finished():
-        if Reminder.objects.filter(status=Reminder.Status.SENT).count() == REMINDERS:
-            return True
-        if services.queue_length() == 0:  # a run ended by the outage: beat would run again
-            wake_up()
-        return False
-
-    wait_for(finished, "every reminder sent", interval=0.2, details=worker.log)
+    services.send_until_all_sent(reminders, BATCH, details=worker.log)
     assert not Reminder.objects.filter(status=Reminder.Status.IN_FLIGHT).exists()
     received = received_ids(smtp_sink)
     figures(

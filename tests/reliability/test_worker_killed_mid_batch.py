@@ -12,7 +12,6 @@ such message, so duplicates are at most kills x pool processes, and only of swep
 """
 
 import datetime
-import math
 
 import pytest
 from django.utils import timezone
@@ -34,7 +33,6 @@ REMINDERS = 1000
 CONCURRENCY = 2
 KILL_WHEN_RECEIVED = (100, 450)  # SIGKILL once the sink holds this many messages
 BATCH = 100
-SEND = "clinic.tasks.send_due_reminders"
 
 
 def test_a_worker_killed_mid_batch_loses_nothing_and_resends_only_rows_in_flight(
@@ -44,13 +42,9 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_resends_only_rows_in_flight
     expected = expected_message_ids(reminders)
     swept: list[set[int]] = []  # the rows in flight at each kill
 
-    def wake_up():  # what beat does each minute: enough runs for what is left
-        left = Reminder.objects.exclude(status=Reminder.Status.SENT).count()
-        services.send(SEND, math.ceil(left / BATCH) + 1, batch=BATCH)
-
     for number, threshold in enumerate(KILL_WHEN_RECEIVED):
         worker = services.worker(f"doomed{number}", concurrency=CONCURRENCY)
-        wake_up()
+        services.wake_senders(BATCH)
         wait_for(
             lambda t=threshold: len(smtp_sink.messages) >= t,
             f"{threshold} messages at the sink",
@@ -69,16 +63,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_resends_only_rows_in_flight
         assert not Reminder.objects.filter(status=Reminder.Status.IN_FLIGHT).exists()
 
     survivor = services.worker("survivor", concurrency=CONCURRENCY)
-    wake_up()
-
-    def finished():
-        if all_sent(reminders):
-            return True
-        if services.queue_length() == 0:  # runs used up before the rows: wake it again
-            wake_up()
-        return False
-
-    wait_for(finished, "every reminder sent", interval=0.2, details=survivor.log)
+    services.send_until_all_sent(reminders, BATCH, details=survivor.log)
 
     kills = len(KILL_WHEN_RECEIVED)
     received = received_ids(smtp_sink)
