@@ -21,170 +21,34 @@ import datetime
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 from enum import StrEnum
-from functools import cache
-from itertools import combinations_with_replacement
 
-MAX_CAPSULES_PER_DOSE = 4  # more is impractical to take and to dispense
+from dosing.products import (  # noqa: F401 - re-exported: rules is where callers look
+    LABEL_TABLE_MG_PER_KG,
+    LABEL_TABLE_WEIGHTS_KG,
+    MAX_CAPSULES_PER_DOSE,
+    PRODUCTS,
+    CandidateDose,
+    DoseRange,
+    Formulation,
+    Product,
+    _as_decimal,
+    capsule_combinations,
+    describe_capsules,
+    dose_range,
+    label_daily_doses,
+    makeable_doses,
+    mg_per_kg_text,
+    nearest_makeable_doses,
+    number,
+)
+
 COURSE_DAYS_LIMIT = 140  # R8: 20 weeks
 COURSE_WEEKS_LIMIT = 20
 DEFAULT_TARGET_MG_PER_KG = Decimal(120)  # R7
 TARGET_RANGE_MG_PER_KG = (Decimal(120), Decimal(150))
 PLAUSIBLE_WEIGHT_KG = (Decimal(25), Decimal(250))
-LABEL_TABLE_WEIGHTS_KG = (40, 50, 60, 70, 80, 90, 100)
-LABEL_TABLE_MG_PER_KG = (Decimal("0.5"), Decimal(1), Decimal(2))
-
-
-class Formulation(StrEnum):
-    CONVENTIONAL = "conventional"
-    ABSORICA = "absorica"
-    ABSORICA_LD = "absorica_ld"
-
-
-@dataclass(frozen=True)
-class Product:
-    label: str  # as it reads in a sentence: "whole {label} capsules"
-    strengths_mg: tuple[int, ...]
-    usual_daily_mg_per_kg: tuple[Decimal, Decimal]
-    ceiling_daily_mg_per_kg: Decimal
-
-    @property
-    def usual_dose_mg_per_kg(self) -> tuple[Decimal, Decimal]:
-        """Per dose, given as two divided doses (R1)."""
-        low, high = self.usual_daily_mg_per_kg
-        return low / 2, high / 2
-
-
-PRODUCTS: dict[Formulation, Product] = {
-    Formulation.CONVENTIONAL: Product(
-        "conventional isotretinoin",  # Accutane, Claravis, Amnesteem and generics
-        (10, 20, 30, 40),
-        (Decimal("0.5"), Decimal("1.0")),
-        Decimal(2),
-    ),
-    Formulation.ABSORICA: Product(
-        "Absorica", (10, 20, 25, 30, 35, 40), (Decimal("0.5"), Decimal("1.0")), Decimal(2)
-    ),
-    Formulation.ABSORICA_LD: Product(
-        "Absorica LD", (8, 16, 24, 32), (Decimal("0.4"), Decimal("0.8")), Decimal("1.6")
-    ),
-}
-
-
-def number(value: Decimal) -> str:
-    """A quantity as people write it: 140, 17.5, 0.86 (no trailing zeros)."""
-    text = f"{value.normalize():f}"
-    return text
-
-
-def mg_per_kg_text(value: Decimal) -> str:
-    """mg/kg for a message: two decimals at most, rounded up, trailing zeros dropped."""
-    return number(value.quantize(Decimal("0.01"), rounding=ROUND_CEILING))
-
-
-def _as_decimal(value) -> Decimal:
-    if isinstance(value, float):
-        # Floats carry binary noise (70.1 is 70.09999...); go through their shortest text form.
-        value = repr(value)
-    return Decimal(value)
-
-
-# Label table (R5) --------------------------------------------------------------------------
-
-
-def label_daily_doses(weight_kg) -> tuple[Decimal, Decimal, Decimal]:
-    """Total mg/day at 0.5, 1 and 2 mg/kg/day, as the label's table gives them."""
-    weight = _as_decimal(weight_kg)
-    return tuple(weight * factor for factor in LABEL_TABLE_MG_PER_KG)
-
-
-# Capsules ----------------------------------------------------------------------------------
-
-
-@cache
-def capsule_combinations(formulation: Formulation, dose_mg: int) -> tuple[tuple[int, ...], ...]:
-    """Every way to make `dose_mg` from whole capsules (at most MAX_CAPSULES_PER_DOSE),
-    fewest capsules first, then fewest different strengths, then largest capsules first."""
-    strengths = sorted(PRODUCTS[Formulation(formulation)].strengths_mg, reverse=True)
-    found = []
-    for count in range(1, MAX_CAPSULES_PER_DOSE + 1):
-        for combo in combinations_with_replacement(strengths, count):
-            if sum(combo) == dose_mg:
-                found.append(tuple(combo))
-    found.sort(key=lambda combo: (len(combo), len(set(combo)), [-c for c in combo]))
-    return tuple(found)
-
-
-def describe_capsules(combo: Iterable[int]) -> str:
-    """(40, 30) -> '1 × 40 mg + 1 × 30 mg'."""
-    counts: dict[int, int] = {}
-    for strength in combo:
-        counts[strength] = counts.get(strength, 0) + 1
-    return " + ".join(f"{n} × {mg} mg" for mg, n in sorted(counts.items(), reverse=True))
-
-
-@dataclass(frozen=True)
-class CandidateDose:
-    mg_per_dose: int
-    doses_per_day: int
-    daily_mg: int
-    daily_mg_per_kg: Decimal
-    combinations: tuple[tuple[int, ...], ...]
-    is_full_dose: bool = False  # the candidate nearest 1 mg/kg/day (0.8 for Absorica LD)
-
-    @property
-    def capsules(self) -> str:
-        return describe_capsules(self.combinations[0])
-
-
-@dataclass(frozen=True)
-class DoseRange:
-    formulation: Formulation
-    weight_kg: Decimal
-    dose_mg: tuple[Decimal, Decimal]  # per dose, usual range
-    daily_mg: tuple[Decimal, Decimal]  # per day, usual range
-    ceiling_daily_mg: Decimal
-    candidates: tuple[CandidateDose, ...]
-
-
-def makeable_doses(formulation: Formulation, up_to_mg: int) -> list[int]:
-    return [mg for mg in range(1, up_to_mg + 1) if capsule_combinations(formulation, mg)]
-
-
-def dose_range(weight_kg, formulation: Formulation | str) -> DoseRange:
-    """Usual per-dose and daily ranges, the ceiling, and the capsule doses inside the range."""
-    formulation = Formulation(formulation)
-    product = PRODUCTS[formulation]
-    weight = _as_decimal(weight_kg)
-    low, high = (weight * f for f in product.usual_dose_mg_per_kg)
-    daily_low, daily_high = (weight * f for f in product.usual_daily_mg_per_kg)
-    ceiling = weight * product.ceiling_daily_mg_per_kg
-    in_range = [mg for mg in makeable_doses(formulation, math.floor(high)) if mg >= low]
-    full = min(in_range, key=lambda mg: (abs(Decimal(mg) - high), -mg)) if in_range else None
-    candidates = tuple(
-        CandidateDose(
-            mg_per_dose=mg,
-            doses_per_day=2,
-            daily_mg=2 * mg,
-            daily_mg_per_kg=Decimal(2 * mg) / weight,
-            combinations=capsule_combinations(formulation, mg),
-            is_full_dose=mg == full,
-        )
-        for mg in in_range
-    )
-    return DoseRange(formulation, weight, (low, high), (daily_low, daily_high), ceiling, candidates)
-
-
-def nearest_makeable_doses(formulation: Formulation | str, mg) -> tuple[int | None, int | None]:
-    """The capsule doses just below and just above `mg` (either may be None)."""
-    formulation = Formulation(formulation)
-    target = _as_decimal(mg)
-    top = max(PRODUCTS[formulation].strengths_mg) * MAX_CAPSULES_PER_DOSE
-    doses = makeable_doses(formulation, top)
-    below = max((d for d in doses if d < target), default=None)
-    above = min((d for d in doses if d > target), default=None)
-    return below, above
 
 
 # Checking a regimen ------------------------------------------------------------------------
@@ -353,3 +217,331 @@ def weeks_left(start: datetime.date, day: datetime.date) -> int:
 def twenty_week_limit(start: datetime.date) -> datetime.date:
     """The last day of a 140-day course (R8)."""
     return start + datetime.timedelta(days=COURSE_DAYS_LIMIT - 1)
+
+
+# The one decision: may this prescription be written, or dispensed, today? ------------------
+#
+# Every page and service that asks "may this supply go to the patient" asks `decide` with a
+# plain snapshot of what holds on the day (issue 13): the prescribing page's live check and
+# its POST, the dispensing page, the dispensing POST, the course page and the patient portal.
+# A rule that held when a prescription was written is checked again at the counter.
+
+PREGNANCY_TEST_WINDOW_DAYS = 7  # R14: the pick-up window, day 1 the specimen date
+FIRST_TESTS_MIN_GAP_DAYS = 19  # R14: two negative tests before a course's first prescription
+CONFIRMATION_VALID_DAYS = 30  # R16: the patient's monthly confirmation
+NON_PREGNANCY_WINDOW_DAYS = 30  # R15: from the office visit
+MAX_DAYS_SUPPLY = 30  # R13
+# R13, one supply at a time: a new supply may be dispensed while the last one still covers at
+# most this many days (counting the dispensing day). A week lets a patient collect at the
+# monthly visit, which falls every 28 days, inside a 7-day pick-up window, without a gap in
+# treatment; more would let supplies pile up (docs/CLINICAL_RULES.md).
+ALLOWED_OVERLAP_DAYS = 7
+CUMULATIVE_CEILING_MG_PER_KG = TARGET_RANGE_MG_PER_KG[1]  # R7: refused beyond 150 mg/kg
+
+
+class Action(StrEnum):
+    PRESCRIBE = "prescribe"
+    DISPENSE = "dispense"
+
+
+@dataclass(frozen=True)
+class TestOnFile:
+    specimen_date: datetime.date
+    positive: bool
+
+
+@dataclass(frozen=True)
+class CourseOnFile:
+    status: str  # TreatmentCourse.Status values
+    status_label: str
+    start: datetime.date
+    formulation: Formulation | str
+    target_mg_per_kg: Decimal = DEFAULT_TARGET_MG_PER_KG
+    end: datetime.date | None = None
+    has_earlier_prescriptions: bool = True
+
+    @property
+    def limit(self) -> datetime.date:
+        return twenty_week_limit(self.start)
+
+
+@dataclass(frozen=True)
+class SupplyAsked:
+    """The prescription being written or dispensed, as it was written."""
+
+    mg_per_dose: Decimal
+    doses_per_day: int
+    days: int
+    written_on: datetime.date
+    written_can_get_pregnant: bool
+    written_weight_kg: Decimal
+    window_opens: datetime.date | None = None
+    window_closes: datetime.date | None = None
+    voided_on: datetime.date | None = None
+    void_reason: str = ""
+    dispensed_on: datetime.date | None = None  # its own live dispense, if any
+    dispensed_here: bool = False  # ... by the asking pharmacy
+
+    @property
+    def daily_mg(self) -> Decimal:
+        return _as_decimal(self.mg_per_dose) * self.doses_per_day
+
+
+@dataclass(frozen=True)
+class LiveSupply:
+    """A live (not reversed) dispense of the course, other than the one asked about."""
+
+    dispensed_on: datetime.date
+    days: int  # days the patient takes from it (fewer when replaced mid-month)
+    daily_mg: Decimal
+
+    @property
+    def last_day(self) -> datetime.date:
+        return self.dispensed_on + datetime.timedelta(days=self.days - 1)
+
+    def days_left(self, day: datetime.date) -> int:
+        """Days it still covers from `day` on, `day` included."""
+        return max(0, min(self.days, (self.last_day - day).days + 1))
+
+    @property
+    def total_mg(self) -> Decimal:
+        return self.daily_mg * self.days
+
+
+@dataclass(frozen=True)
+class PharmacyOnFile:
+    name: str
+    certification_status: str | None  # None: no certification record
+    valid_from: datetime.date | None = None
+    valid_until: datetime.date | None = None
+
+    @property
+    def state(self) -> str:
+        """The certification as the pharmacy itself would say it, for a refusal."""
+        if self.certification_status is None:
+            return "missing: the pharmacy is not certified"
+        if self.certification_status == "certified" and self.valid_from and self.valid_until:
+            return f"valid only from {day_text(self.valid_from)} to {day_text(self.valid_until)}"
+        return self.certification_status.replace("_", " ")
+
+    def may_dispense_on(self, day: datetime.date) -> bool:
+        return (
+            self.certification_status == "certified"
+            and self.valid_from is not None
+            and self.valid_until is not None
+            and self.valid_from <= day <= self.valid_until
+        )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    action: Action
+    on: datetime.date
+    patient_withdrawn: bool
+    can_get_pregnant: bool
+    tests: tuple[TestOnFile, ...]
+    confirmations: tuple[datetime.date, ...]  # days of passed monthly confirmations (R16)
+    course: CourseOnFile
+    supply: SupplyAsked
+    live_supplies: tuple[LiveSupply, ...]
+    latest_weight_kg: Decimal
+    pharmacy: PharmacyOnFile | None = None  # None: asked by a page, not at a counter
+    open_prescriptions: int = 0  # undispensed, not voided: the new one replaces them
+
+
+@dataclass(frozen=True)
+class Decision:
+    refusals: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
+    relies_on_test: datetime.date | None = None  # the negative test behind the window (R14)
+
+    @property
+    def allowed(self) -> bool:
+        return not self.refusals
+
+
+def day_text(value: datetime.date) -> str:
+    return value.strftime("%-d %b %Y")
+
+
+def pregnancy_reasons(
+    tests: Iterable[TestOnFile], on: datetime.date, *, first_prescription: bool
+) -> tuple[list[str], datetime.date | None]:
+    """R14 and R18 on `on`: no positive test since the last negative one, a negative test with a
+    specimen in the last 7 days, and before a course's first prescription an earlier negative
+    test at least 19 days before it. Returns the reasons and the test relied on."""
+    known = sorted((t for t in tests if t.specimen_date <= on), key=lambda t: t.specimen_date)
+    negatives = [t.specimen_date for t in known if not t.positive]
+    positives = [t.specimen_date for t in known if t.positive]
+    if positives and (not negatives or positives[-1] >= negatives[-1]):
+        return [
+            f"A positive pregnancy test on {day_text(positives[-1])}: stop and refer (R18)."
+        ], None
+    if not negatives:
+        return ["No negative pregnancy test is recorded (R14)."], None
+    latest = negatives[-1]
+    age = (on - latest).days
+    if age >= PREGNANCY_TEST_WINDOW_DAYS:
+        return [
+            f"The last negative pregnancy test was {age} days ago ({day_text(latest)}); the "
+            "specimen must be from the last 7 days (R14)."
+        ], None
+    if first_prescription:
+        cutoff = latest - datetime.timedelta(days=FIRST_TESTS_MIN_GAP_DAYS)
+        if not any(day <= cutoff for day in negatives):
+            return [
+                "Before the first prescription of a course, two negative pregnancy tests at "
+                f"least 19 days apart are needed; the earlier one must be on or before "
+                f"{day_text(cutoff)} (R14)."
+            ], latest
+    return [], latest
+
+
+def confirmation_reasons(confirmations: Iterable[datetime.date], on: datetime.date) -> list[str]:
+    since = on - datetime.timedelta(days=CONFIRMATION_VALID_DAYS - 1)
+    if any(since <= day <= on for day in confirmations):
+        return []
+    return [
+        "The patient has not completed this month's confirmation of two forms of "
+        "contraception and the comprehension questions (R16); they do it in the patient portal."
+    ]
+
+
+def dose_above_ceiling(daily_mg, weight_kg, formulation) -> str:
+    """The R2 / R6 reason when a daily dose is above the ceiling for a weight, else ''."""
+    product = PRODUCTS[Formulation(formulation)]
+    weight = _as_decimal(weight_kg)
+    if not weight.is_finite() or weight <= 0:
+        return ""  # no weight to dose by: check_regimen refuses the weight itself
+    ceiling = weight * product.ceiling_daily_mg_per_kg
+    daily = _as_decimal(daily_mg)
+    if daily <= ceiling:
+        return ""
+    return (
+        f"{number(daily)} mg/day is {mg_per_kg_text(daily / weight)} mg/kg/day for the latest "
+        f"weight, {number(weight)} kg: above the ceiling of "
+        f"{number(product.ceiling_daily_mg_per_kg)} mg/kg/day ({number(ceiling)} mg/day) "
+        "(R2, R6)."
+    )
+
+
+def decide(snap: Snapshot) -> Decision:
+    """Allow or refuse the supply on `snap.on`, with every reason at once (rule numbers in
+    brackets) and the warnings a prescriber weighs. Pure: the caller builds the snapshot."""
+    refusals: list[str] = []
+    warnings: list[str] = []
+    supply, course, on = snap.supply, snap.course, snap.on
+    dispensing = snap.action == Action.DISPENSE
+    verb = "dispensed" if dispensing else "prescribed"
+
+    if snap.pharmacy is not None and not snap.pharmacy.may_dispense_on(on):
+        refusals.append(
+            f"{snap.pharmacy.name} may not dispense isotretinoin on {day_text(on)}: its "
+            f"certification is {snap.pharmacy.state} (R17)."
+        )
+    if snap.patient_withdrawn:
+        refusals.append(f"The patient is withdrawn from the registry: nothing may be {verb} (R12).")
+    if course.status != "active":
+        refusals.append(f"The course is {course.status_label.lower()}, not active.")
+    if supply.voided_on is not None:
+        refusals.append(
+            f"This prescription was voided on {day_text(supply.voided_on)}: "
+            f"{supply.void_reason or 'it may not be dispensed'}"
+        )
+    if dispensing and supply.dispensed_on is not None:
+        where = "here" if supply.dispensed_here else "by another pharmacy"
+        refusals.append(f"Already dispensed on {day_text(supply.dispensed_on)} {where}.")
+    if not 1 <= supply.days <= MAX_DAYS_SUPPLY:
+        refusals.append(
+            f"{supply.days} days' supply: at most 30 days per prescription, no refills (R13)."
+        )
+
+    # R8: nothing runs past the 20-week limit.
+    first_day = on if dispensing else supply.written_on
+    last_day = first_day + datetime.timedelta(days=max(supply.days, 1) - 1)
+    if on > course.limit:
+        refusals.append(
+            f"The 20-week limit was {day_text(course.limit)}: nothing may be {verb} after it (R8)."
+        )
+    elif last_day > course.limit:
+        room = (course.limit - first_day).days + 1
+        refusals.append(
+            f"{supply.days} days from {day_text(first_day)} would run past the 20-week limit on "
+            f"{day_text(course.limit)} (R8); at most {room} days fit."
+        )
+
+    # R14 / R15: the pick-up window.
+    if dispensing and supply.window_opens and supply.window_closes:
+        if on < supply.window_opens:
+            refusals.append(f"The pick-up window opens on {day_text(supply.window_opens)}.")
+        elif on > supply.window_closes:
+            length = (supply.window_closes - supply.window_opens).days + 1
+            day_number = (on - supply.window_opens).days + 1
+            refusals.append(
+                f"Day {day_number} of a {length}-day pick-up window: it closed on "
+                f"{day_text(supply.window_closes)}. A new prescription is needed (R14, R15)."
+            )
+
+    # R14, R16, R18: the risk category and the records on file today.
+    relied_on = None
+    if snap.can_get_pregnant:
+        if dispensing and not supply.written_can_get_pregnant:
+            refusals.append(
+                'The risk category is now "can get pregnant"; this prescription was written '
+                "without a pregnancy test. A new prescription is needed after a negative test "
+                "and the monthly confirmation (R14, R16)."
+            )
+        reasons, relied_on = pregnancy_reasons(
+            snap.tests,
+            on,
+            first_prescription=not dispensing and not course.has_earlier_prescriptions,
+        )
+        refusals.extend(reasons)
+        refusals.extend(confirmation_reasons(snap.confirmations, on))
+
+    # R13: one supply at a time.
+    for live in snap.live_supplies:
+        left = live.days_left(first_day)
+        if left > ALLOWED_OVERLAP_DAYS:
+            earliest = live.last_day - datetime.timedelta(days=ALLOWED_OVERLAP_DAYS - 1)
+            action = "dispensed" if dispensing else "written"
+            refusals.append(
+                f"The supply dispensed on {day_text(live.dispensed_on)} still covers {left} days "
+                f"(to {day_text(live.last_day)}). A new supply may be {action} from "
+                f"{day_text(earliest)}, when at most {ALLOWED_OVERLAP_DAYS} days are left, or "
+                "the current supply replaced with a reason (R13)."
+            )
+    if not dispensing and snap.open_prescriptions:
+        warnings.append(
+            "This replaces the prescription not yet dispensed; it will be voided (R13)."
+        )
+
+    # R2, R6: the dose against the latest weight.
+    ceiling = dose_above_ceiling(supply.daily_mg, snap.latest_weight_kg, course.formulation)
+    if ceiling:
+        refusals.append(ceiling)
+    elif dispensing and snap.latest_weight_kg != supply.written_weight_kg:
+        warnings.append(
+            f"Written for {number(supply.written_weight_kg)} kg; the latest weight is "
+            f"{number(snap.latest_weight_kg)} kg (R6)."
+        )
+
+    # R7: the cumulative dose after this supply.
+    weight = _as_decimal(snap.latest_weight_kg)
+    if weight > 0:
+        after = sum((s.total_mg for s in snap.live_supplies), Decimal(0))
+        after += supply.daily_mg * max(supply.days, 0)
+        per_kg = after / weight
+        if per_kg > CUMULATIVE_CEILING_MG_PER_KG:
+            refusals.append(
+                f"After this supply the course total would be {mg_per_kg_text(per_kg)} mg/kg, "
+                f"beyond {number(CUMULATIVE_CEILING_MG_PER_KG)} mg/kg (R7). Shorten the supply "
+                "or end the course."
+            )
+        elif per_kg > _as_decimal(course.target_mg_per_kg):
+            warnings.append(
+                f"After this supply the course total is {mg_per_kg_text(per_kg)} mg/kg, past "
+                f"the course's target of {number(_as_decimal(course.target_mg_per_kg))} mg/kg "
+                "(R7)."
+            )
+    return Decision(tuple(refusals), tuple(warnings), relied_on)
