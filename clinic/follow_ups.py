@@ -1,4 +1,4 @@
-"""Each course's latest visit date and booked follow-up, copied onto the course.
+"""Each course's latest visit date, booked follow-up and weight, copied onto the course.
 
 The worklist lists follow-ups due today, this week and overdue for active courses; with the
 copy on TreatmentCourse (indexed by status and next_follow_up) that is an index range scan,
@@ -16,8 +16,11 @@ from dosing.models import TreatmentCourse
 
 LATEST = """(SELECT v.{column} FROM clinic_visit v WHERE v.course_id = dosing_treatmentcourse.id
              ORDER BY v.visit_date DESC, v.id DESC LIMIT 1)"""
-REFRESH = "UPDATE dosing_treatmentcourse SET last_visit_on = {}, next_follow_up = {}".format(  # noqa: S608 - constant text, no input
-    LATEST.format(column="visit_date"), LATEST.format(column="next_follow_up")
+# Constant text, no input.
+REFRESH = "UPDATE dosing_treatmentcourse SET last_visit_on = {}, next_follow_up = {}, last_weight_kg = {}".format(  # noqa: S608, E501
+    LATEST.format(column="visit_date"),
+    LATEST.format(column="next_follow_up"),
+    LATEST.format(column="weight_kg"),
 )
 
 
@@ -28,7 +31,11 @@ def note_visit(visit) -> None:
     TreatmentCourse.objects.filter(
         Q(last_visit_on__isnull=True) | Q(last_visit_on__lte=visit.visit_date),
         pk=visit.course_id,
-    ).update(last_visit_on=visit.visit_date, next_follow_up=visit.next_follow_up)
+    ).update(
+        last_visit_on=visit.visit_date,
+        next_follow_up=visit.next_follow_up,
+        last_weight_kg=visit.weight_kg,
+    )
 
 
 def refresh_all() -> int:

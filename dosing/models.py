@@ -66,6 +66,11 @@ class TreatmentCourse(models.Model):
     # for every course's latest visit (over a second at 100,000 patients, bench/run.py).
     last_visit_on = models.DateField(null=True, blank=True, editable=False)
     next_follow_up = models.DateField(null=True, blank=True, editable=False)
+    # The weight recorded at the latest visit of this course, kept beside last_visit_on so that
+    # dosing decides on the latest weight (R6) without reading visits (dispensing needs it).
+    last_weight_kg = models.DecimalField(
+        max_digits=4, decimal_places=1, null=True, blank=True, editable=False
+    )
 
     history = HistoricalRecords()
 
@@ -111,6 +116,20 @@ class TreatmentCourse(models.Model):
     def target_mg(self, weight_kg) -> Decimal:
         return rules.target_mg(self.target_mg_per_kg, weight_kg)
 
+    @property
+    def current_weight_kg(self) -> Decimal:
+        """The latest recorded weight (R6): the latest visit's, else the baseline."""
+        return self.last_weight_kg or self.baseline_weight_kg
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (self.Status.ACTIVE, self.Status.PLANNED)
+
+
+class PrescriptionQuerySet(models.QuerySet):
+    def not_voided(self):
+        return self.filter(voided_at=None)
+
 
 class Prescription(models.Model):
     """One month's prescription: at most 30 days, no refills (R13)."""
@@ -145,9 +164,24 @@ class Prescription(models.Model):
     window_opens = models.DateField("pick-up window opens")
     window_closes = models.DateField("pick-up window closes")
     warnings = models.JSONField(default=list, blank=True)
+    # The risk category in force when it was written: a prescription written while the patient
+    # "cannot get pregnant" has no pregnancy test behind it (R14), so it cannot stand once the
+    # category changes.
+    written_can_get_pregnant = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
+    # Voided: it may no longer be dispensed (replaced by a newer one, the course ended, the
+    # patient withdrawn, the risk category changed, a positive pregnancy test). Never deleted.
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    void_reason = models.CharField(max_length=300, blank=True)
+    replaced_by = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaces"
+    )
 
     history = HistoricalRecords()
+    objects = PrescriptionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-prescribed_on", "-pk"]
@@ -159,7 +193,12 @@ class Prescription(models.Model):
                 condition=Q(window_closes__gte=models.F("window_opens")), name="window_in_order"
             ),
         ]
-        indexes = [models.Index(fields=["window_closes"], name="rx_window_closes_idx")]
+        indexes = [
+            models.Index(fields=["window_closes"], name="rx_window_closes_idx"),
+            models.Index(
+                fields=["course"], condition=Q(voided_at=None), name="rx_open_by_course_idx"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.mg_per_dose} mg × {self.doses_per_day}/day, {self.days_supply} days"
@@ -178,6 +217,10 @@ class Prescription(models.Model):
 
     def window_contains(self, day: datetime.date) -> bool:
         return self.window_opens <= day <= self.window_closes
+
+    @property
+    def is_voided(self) -> bool:
+        return self.voided_at is not None
 
 
 class DispenseQuerySet(models.QuerySet):
@@ -206,6 +249,10 @@ class Dispense(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     reversal_reason = models.TextField(blank=True)
+    # A supply replaced mid-month (a dose change) stops counting from this day: the patient
+    # takes the new supply from then on (R13: one supply at a time).
+    ended_on = models.DateField(null=True, blank=True)
+    end_reason = models.CharField(max_length=300, blank=True)
 
     history = HistoricalRecords()
     objects = DispenseQuerySet.as_manager()
@@ -233,6 +280,17 @@ class Dispense(models.Model):
     def daily_mg(self) -> int:
         return self.prescription.daily_mg
 
+    @property
+    def dispensed_on(self) -> datetime.date:
+        return timezone.localdate(self.authorized_at)
+
+    @property
+    def days_covered(self) -> int:
+        """Days of supply the patient takes from it: all of them, unless replaced mid-month."""
+        if self.ended_on is None:
+            return self.days_supply
+        return max(0, min(self.days_supply, (self.ended_on - self.dispensed_on).days))
+
 
 class RefusedAction(models.Model):
     """An unsafe or impossible action the application refused: who tried, what, and why.
@@ -245,6 +303,11 @@ class RefusedAction(models.Model):
         PRESCRIBE = "prescribe", "Prescribe"
         DISPENSE = "dispense", "Dispense"
         REVERSE = "reverse", "Reverse a dispense"
+        ENROL = "enrol", "Enrol a patient"
+        EDIT_PATIENT = "edit_patient", "Change a patient's record"
+        VISIT = "visit", "Record a visit"
+        PREGNANCY_TEST = "pregnancy_test", "Record a pregnancy test"
+        END_COURSE = "end_course", "End a course"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -266,7 +329,12 @@ class RefusedAction(models.Model):
 
     class Meta:
         ordering = ["-at"]
-        indexes = [models.Index(fields=["kind", "at"], name="refused_kind_at_idx")]
+        indexes = [
+            models.Index(fields=["kind", "at"], name="refused_kind_at_idx"),
+            models.Index(fields=["at"], name="refused_at_idx"),
+            models.Index(fields=["patient", "at"], name="refused_patient_at_idx"),
+            models.Index(fields=["user", "at"], name="refused_user_at_idx"),
+        ]
 
     def __str__(self):
         return f"Refused {self.get_kind_display().lower()} by {self.user} at {self.at}"

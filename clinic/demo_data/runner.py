@@ -17,6 +17,7 @@ from clinic.demo_data import patients, staff
 from clinic.demo_data.tables import Tables
 from clinic.demo_data.writer import reset_sequences
 from clinic.flagging import raise_flags
+from dosing.models import Prescription
 from registry.roles import Role
 
 
@@ -94,6 +95,10 @@ def generate(*, count: int, seed: int, batch: int, progress=None) -> dict[str, i
     with transaction.atomic():
         reset_sequences(table.model for table in g.tables.in_order)
         follow_ups.refresh_all()  # bulk-written visits bypass Visit.save()
+        # A prescription that relied on a pregnancy test was written under "can get pregnant".
+        Prescription.objects.filter(pregnancy_test__isnull=False).update(
+            written_can_get_pregnant=True
+        )
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")

@@ -56,7 +56,7 @@ class Tables:
                 "created_at",
             ],
             # Filled from the visits once they are written (clinic.follow_ups.refresh_all).
-            {"last_visit_on": None, "next_follow_up": None},
+            {"last_visit_on": None, "next_follow_up": None, "last_weight_kg": None},
         )
         self.test = TableWriter(
             PregnancyTest,
@@ -119,7 +119,16 @@ class Tables:
                 "window_closes",
                 "created_at",
             ],
-            {"doses_per_day": 2, "warnings": []},
+            # Voided and risk-category fields: see runner (written_can_get_pregnant after flush).
+            {
+                "doses_per_day": 2,
+                "warnings": [],
+                "written_can_get_pregnant": False,
+                "voided_at": None,
+                "voided_by_id": None,
+                "void_reason": "",
+                "replaced_by_id": None,
+            },
         )
         self.dispense = TableWriter(
             Dispense,
@@ -135,6 +144,7 @@ class Tables:
                 "reversed_by_id",
                 "reversal_reason",
             ],
+            {"ended_on": None, "end_reason": ""},
         )
         self.reminder = TableWriter(
             Reminder,

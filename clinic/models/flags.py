@@ -13,6 +13,7 @@ class FlagKind(models.TextChoices):
     # Ordered by urgency (most urgent first); the worklist sorts on URGENCY below.
     POSITIVE_PREGNANCY = "positive_pregnancy", "Positive pregnancy test"
     MOOD_SCREEN = "mood_screen", "Positive mood screen"
+    DOSE_ABOVE_CEILING = "dose_above_ceiling", "Dose above 2 mg/kg/day for the latest weight"
     REACHED_20_WEEKS = "reached_20_weeks", "Reached 20 weeks"
     NODULES_DOWN_70 = "nodules_down_70", "Nodule count down more than 70%"
     FOLLOW_UP_OVERDUE = "follow_up_overdue", "Follow-up overdue"
