@@ -6,3 +6,6 @@ class DosingConfig(AppConfig):
 
     name = "dosing"
     verbose_name = "Dosing"
+
+    def ready(self):
+        from dosing import receivers  # noqa: F401  (registry changes reach prescriptions)

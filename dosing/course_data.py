@@ -39,9 +39,26 @@ class CourseFigures:
 
     @property
     def percent_of_target(self) -> int:
+        """The real share of the target, beyond 100 when the course went past it (R7)."""
         if not self.target_mg:
             return 0
-        return min(100, int(self.taken_mg * 100 / self.target_mg))
+        return int(self.taken_mg * 100 / self.target_mg)
+
+    @property
+    def bar_percent(self) -> int:
+        """The bar's width: full at the target; the text says how far beyond."""
+        return min(100, self.percent_of_target)
+
+    @property
+    def target_reached(self) -> bool:
+        return self.taken_mg >= self.target_mg > 0
+
+    @property
+    def ceiling_reason(self) -> str:
+        """R2, R6: the dose in force is above the ceiling for the latest weight ('' if not)."""
+        if not self.course.is_active or not self.daily_mg:
+            return ""
+        return rules.dose_above_ceiling(self.daily_mg, self.weight_kg, self.course.formulation)
 
     @property
     def week_number(self) -> int:
@@ -67,7 +84,9 @@ def course_figures(
     today = today or timezone.localdate()
     weight = Decimal(weight_kg)
     prescriptions = list(
-        course.prescriptions.order_by("prescribed_on", "pk").prefetch_related(
+        course.prescriptions.order_by("prescribed_on", "pk")
+        .select_related("voided_by")
+        .prefetch_related(
             Prefetch("dispenses", queryset=Dispense.objects.select_related("pharmacy"))
         )
     )
@@ -75,16 +94,17 @@ def course_figures(
     supplied_until = today - datetime.timedelta(days=1)
     for rx in prescriptions:
         dispense = live_dispense(rx)
-        starts = timezone.localdate(dispense.authorized_at) if dispense else rx.prescribed_on
+        if dispense is None and rx.voided_at is not None:
+            continue  # voided before it was handed out: no doses, no pick-up
+        starts = dispense.dispensed_on if dispense else rx.prescribed_on
+        days = dispense.days_covered if dispense else rx.days_supply
         if dispense:
-            taken += Decimal(rx.daily_mg * dispense.days_supply)
-            supplied_until = max(
-                supplied_until, starts + datetime.timedelta(days=dispense.days_supply - 1)
-            )
+            taken += Decimal(rx.daily_mg * days)
+            supplied_until = max(supplied_until, starts + datetime.timedelta(days=days - 1))
         supplies.append(
             schedule.PlannedSupply(
                 starts=starts,
-                days=rx.days_supply,
+                days=days,
                 mg_per_dose=rx.mg_per_dose,
                 doses_per_day=rx.doses_per_day,
                 capsules=rx.capsules,
@@ -96,15 +116,16 @@ def course_figures(
         daily = Decimal(rx.daily_mg)
     # Dispensed supply counts as taken (R7 is tracked from supply); the projection continues
     # at the current daily dose from the day after the supply runs out.
+    # No projected date once the target is reached (it would be a day in the past).
     target_date = (
         rules.projected_target_date(
-            as_of=supplied_until + datetime.timedelta(days=1),
+            as_of=max(today, supplied_until + datetime.timedelta(days=1)),
             taken_mg=taken,
             daily_mg=daily,
             target_mg_per_kg=course.target_mg_per_kg,
             weight_kg=weight,
         )
-        if course.is_active
+        if course.is_active and taken < course.target_mg(weight)
         else None
     )
     entries = schedule.build_schedule(
@@ -114,6 +135,11 @@ def course_figures(
         needs_pregnancy_tests=course.patient.can_get_pregnant,
         target_date=target_date,
     )
-    return CourseFigures(
+    figures = CourseFigures(
         course, weight, today, prescriptions, taken, daily, target_date, entries, supplied_until
     )
+    if figures.ceiling_reason:
+        # R2, R6: the dose in force is above the ceiling for the latest weight. No page lists
+        # it from today on (the portal says to call the clinic; staff pages say why).
+        figures.entries = [e for e in entries if e.kind != schedule.Kind.DOSE or e.date < today]
+    return figures

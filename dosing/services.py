@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 import secrets
-from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -20,7 +19,6 @@ from dosing import rules
 from dosing.models import Dispense, Prescription, RefusedAction, TreatmentCourse
 from registry.audit import changed_by
 from registry.models import Patient, Pharmacy, PregnancyTest
-from registry.registry_id import format_id, is_valid, normalize
 from registry.roles import Role, has_role
 
 PREGNANCY_TEST_WINDOW_DAYS = 7  # R14: day 1 is the specimen date
@@ -35,10 +33,16 @@ class Refused(Exception):  # noqa: N818 - a refusal is an outcome, not a program
         self.reasons = reasons
 
 
+def record_refusal(kind, reasons, *, by, details=None, **related) -> RefusedAction:
+    """One refusal row: who tried what, for which patient, and every reason."""
+    return RefusedAction.objects.create(
+        kind=kind, user=by, reasons=list(reasons), details=details or {}, **related
+    )
+
+
 def _refuse(kind, reasons, *, by, **related):
     """Record the refusal (committed even though the action is not) and raise it."""
-    details = related.pop("details", {})
-    RefusedAction.objects.create(kind=kind, user=by, reasons=reasons, details=details, **related)
+    record_refusal(kind, reasons, by=by, **related)
     raise Refused(reasons)
 
 
@@ -149,9 +153,17 @@ def end_course(
         raise Refused(["The end date is before the course started."])
     course.status, course.end_reason, course.end_date = status, reason.strip(), end_date
     changed_by(course, by).save()
+    # What was written for the course cannot be handed out any more, and a supply already
+    # handed out stops on the end day (the schedule and portal show no dose from then on).
+    label = course.get_status_display().lower()
+    void_open_prescriptions(
+        course, by=by, reason=f"The course ended on {_day(end_date)} ({label})."
+    )
+    _end_live_supplies(course, by=by, on=end_date, reason=f"The course ended ({label}).")
     patient = course.patient
-    patient.status = END_STATUS_PATIENT[status]
-    changed_by(patient, by).save()
+    if patient.status != Patient.Status.WITHDRAWN:  # withdrawal ends courses and stays
+        patient.status = END_STATUS_PATIENT[status]
+        changed_by(patient, by).save()
     if after_end is not None:
         after_end(course)  # e.g. the caller's reminders, in the same transaction
     return course
@@ -159,82 +171,38 @@ def end_course(
 
 # Prescriptions -----------------------------------------------------------------------------
 
-
-@dataclass
-class PregnancyCheck:
-    reasons: list[str]
-    test: PregnancyTest | None = None
+PREGNANCY_TEST_WINDOW_DAYS = rules.PREGNANCY_TEST_WINDOW_DAYS
+NON_PREGNANCY_WINDOW_DAYS = rules.NON_PREGNANCY_WINDOW_DAYS
+CONFIRMATION_VALID_DAYS = rules.CONFIRMATION_VALID_DAYS
 
 
-def check_pregnancy_tests(
-    patient: Patient, course: TreatmentCourse, prescribed_on: datetime.date
-) -> PregnancyCheck:
-    """R14 for a patient who can get pregnant: a negative test within 7 days (day 1 = specimen
-    date), no later positive test, and before the course's first prescription a second
-    negative test at least 19 days before that one."""
-    tests = list(patient.pregnancy_tests.filter(specimen_date__lte=prescribed_on))
-    positive = [t for t in tests if t.result == PregnancyTest.Result.POSITIVE]
-    negative = [t for t in tests if t.result == PregnancyTest.Result.NEGATIVE]
-    if positive and (not negative or positive[0].specimen_date >= negative[0].specimen_date):
-        return PregnancyCheck(
-            [
-                f"A positive pregnancy test on {_day(positive[0].specimen_date)}: no prescription "
-                "(R18)."
-            ]
-        )
-    earliest = prescribed_on - datetime.timedelta(days=PREGNANCY_TEST_WINDOW_DAYS - 1)
-    recent = negative[0] if negative and negative[0].specimen_date >= earliest else None
-    if recent is None:
-        if negative:
-            age = (prescribed_on - negative[0].specimen_date).days
-            return PregnancyCheck(
-                [
-                    f"The last negative pregnancy test was {age} days ago "
-                    f"({_day(negative[0].specimen_date)}); a prescription needs one with a "
-                    "specimen date in the last 7 days (R14)."
-                ]
-            )
-        return PregnancyCheck(["No negative pregnancy test is recorded (R14)."])
-    if not course.prescriptions.exists():
-        cutoff = recent.specimen_date - datetime.timedelta(days=FIRST_TESTS_MIN_GAP_DAYS)
-        if not any(t.specimen_date <= cutoff for t in negative):
-            return PregnancyCheck(
-                [
-                    "Before the first prescription of a course, two negative pregnancy tests at "
-                    f"least 19 days apart are needed; the earlier one must be on or before "
-                    f"{_day(cutoff)} (R14)."
-                ],
-                recent,
-            )
-    return PregnancyCheck([], recent)
-
-
-CONFIRMATION_VALID_DAYS = 30
-
-
-def check_monthly_confirmation(patient: Patient, prescribed_on: datetime.date) -> list[str]:
-    """R16: the patient confirmed two forms of contraception and passed the comprehension
-    questions within the last month."""
-    since = prescribed_on - datetime.timedelta(days=CONFIRMATION_VALID_DAYS - 1)
-    done = patient.monthly_confirmations.filter(
-        passed=True, confirmed_on__gte=since, confirmed_on__lte=prescribed_on
-    ).exists()
-    if done:
-        return []
-    return [
-        "The patient has not completed this month's confirmation of two forms of "
-        "contraception and the comprehension questions (R16); they do it in the patient "
-        "portal."
-    ]
+def check_monthly_confirmation(patient: Patient, on: datetime.date) -> list[str]:
+    """R16 on `on` (the portal asks it to say whether this month's confirmation is due)."""
+    since = on - datetime.timedelta(days=CONFIRMATION_VALID_DAYS - 1)
+    days = patient.monthly_confirmations.filter(
+        passed=True, confirmed_on__gte=since, confirmed_on__lte=on
+    ).values_list("confirmed_on", flat=True)
+    return rules.confirmation_reasons(days, on)
 
 
 def pick_up_window(
-    patient: Patient, *, visit_date: datetime.date, test: PregnancyTest | None
+    patient: Patient,
+    *,
+    visit_date: datetime.date,
+    test_day: datetime.date | None,
+    limit: datetime.date,
+    days_supply: int,
 ) -> tuple[datetime.date, datetime.date]:
-    if patient.can_get_pregnant:
-        opens = test.specimen_date
-        return opens, opens + datetime.timedelta(days=PREGNANCY_TEST_WINDOW_DAYS - 1)
-    return visit_date, visit_date + datetime.timedelta(days=NON_PREGNANCY_WINDOW_DAYS - 1)
+    """R14 (7 days from the specimen) or R15 (30 days from the visit), cut so that a supply
+    collected on the window's last day still ends by the 20-week limit (R8)."""
+    if patient.can_get_pregnant and test_day is not None:
+        opens = test_day
+        closes = opens + datetime.timedelta(days=PREGNANCY_TEST_WINDOW_DAYS - 1)
+    else:
+        opens = visit_date
+        closes = opens + datetime.timedelta(days=NON_PREGNANCY_WINDOW_DAYS - 1)
+    last_pick_up = limit - datetime.timedelta(days=days_supply - 1)
+    return opens, max(opens, min(closes, last_pick_up))
 
 
 def prescribe(
@@ -246,114 +214,312 @@ def prescribe(
     mg_per_dose: int,
     doses_per_day: int,
     days_supply: int,
+    replace_reason: str = "",
     after_save=None,
 ) -> Prescription:
     """Write one month's prescription, or refuse with every reason at once.
 
     `weight_kg` is the latest recorded weight (R6), passed in by the caller (visits are
-    recorded by the clinic app, which dosing never imports).
+    recorded by the clinic app, which dosing never imports). A prescription not yet dispensed
+    is replaced (voided). A dispensed supply that still covers more than a week is replaced only
+    with `replace_reason` (a dose change mid-month): it stops counting from today.
     """
-    patient = course.patient
-    reasons: list[str] = []
-    if not has_role(by, Role.PRESCRIBER):
-        reasons.append("Only a prescriber can write a prescription.")
-    if not course.is_active:
-        reasons.append(f"The course is {course.get_status_display().lower()}, not active.")
-    check = rules.check_regimen(mg_per_dose, doses_per_day, weight_kg, course.formulation)
-    reasons.extend(check.refusals)
-    if not 1 <= days_supply <= Prescription.MAX_DAYS_SUPPLY:
-        reasons.append(
-            f"{days_supply} days' supply: at most 30 days per prescription, no refills (R13)."
+    with transaction.atomic():
+        course = _lock_course(course)
+        patient = course.patient
+        check, decision = prescription_decision(
+            course,
+            on=prescribed_on,
+            weight_kg=weight_kg,
+            mg_per_dose=mg_per_dose,
+            doses_per_day=doses_per_day,
+            days_supply=days_supply,
+            replacing=bool(replace_reason.strip()),
         )
-    elif prescribed_on + datetime.timedelta(days=days_supply - 1) > course.limit_date:
-        room = (course.limit_date - prescribed_on).days + 1
-        reasons.append(
-            f"The supply would run past the 20-week limit on {_day(course.limit_date)} (R8); "
-            f"at most {max(room, 0)} days from {_day(prescribed_on)}."
-        )
-    test = None
-    if patient.can_get_pregnant:
-        pregnancy = check_pregnancy_tests(patient, course, prescribed_on)
-        reasons.extend(pregnancy.reasons)
-        test = pregnancy.test
-        reasons.extend(check_monthly_confirmation(patient, prescribed_on))
-    if reasons:
-        _refuse(
-            RefusedAction.Kind.PRESCRIBE,
-            reasons,
-            by=by,
-            patient=patient,
-            course=course,
-            details={
+        reasons = list(check.refusals)
+        if not has_role(by, Role.PRESCRIBER):
+            reasons.insert(0, "Only a prescriber can write a prescription.")
+        if reasons:
+            details = {
                 "mg_per_dose": str(mg_per_dose),
                 "doses_per_day": doses_per_day,
                 "weight_kg": str(weight_kg),
                 "days_supply": days_supply,
-            },
-        )
-    opens, closes = pick_up_window(patient, visit_date=prescribed_on, test=test)
-    prescription = Prescription(
-        course=course,
-        prescribed_on=prescribed_on,
-        prescribed_by=by,
-        weight_kg=weight_kg,
-        mg_per_dose=int(mg_per_dose),
-        doses_per_day=doses_per_day,
-        formulation=course.formulation,
-        capsules_per_dose=list(check.combinations[0]),
-        days_supply=days_supply,
-        pregnancy_test=test,
-        window_opens=opens,
-        window_closes=closes,
-        warnings=check.warnings,
-    )
-    with transaction.atomic():
-        changed_by(prescription, by).save()
-        if after_save is not None:
-            after_save(prescription)  # e.g. the caller's reminders, in the same transaction
+            }
+            refusal = (RefusedAction.Kind.PRESCRIBE, reasons)
+        else:
+            refusal = None
+            opens, closes = pick_up_window(
+                patient,
+                visit_date=prescribed_on,
+                test_day=decision.relies_on_test,
+                limit=course.limit_date,
+                days_supply=int(days_supply),
+            )
+            test = (
+                patient.pregnancy_tests.filter(
+                    specimen_date=decision.relies_on_test, result=PregnancyTest.Result.NEGATIVE
+                ).first()
+                if decision.relies_on_test
+                else None
+            )
+            prescription = Prescription(
+                course=course,
+                prescribed_on=prescribed_on,
+                prescribed_by=by,
+                weight_kg=weight_kg,
+                mg_per_dose=int(mg_per_dose),
+                doses_per_day=doses_per_day,
+                formulation=course.formulation,
+                capsules_per_dose=list(check.combinations[0]),
+                days_supply=days_supply,
+                pregnancy_test=test,
+                window_opens=opens,
+                window_closes=closes,
+                warnings=list(check.warnings),
+                written_can_get_pregnant=patient.can_get_pregnant,
+            )
+            changed_by(prescription, by).save()
+            void_open_prescriptions(
+                course,
+                by=by,
+                reason=f"Replaced by the prescription of {_day(prescribed_on)}.",
+                replaced_by=prescription,
+            )
+            if replace_reason.strip():
+                _end_live_supplies(
+                    course,
+                    by=by,
+                    on=prescribed_on,
+                    reason=f"Replaced mid-month: {replace_reason.strip()}",
+                )
+            if after_save is not None:
+                after_save(prescription)  # e.g. the caller's reminders, in the same transaction
+    if refusal is not None:
+        _refuse(*refusal, by=by, patient=patient, course=course, details=details)
     return prescription
 
 
-# Dispensing --------------------------------------------------------------------------------
-
-
-def find_prescription(
-    registry_id_text: str, prescription_id: int | None, *, by, pharmacy: Pharmacy | None = None
-):
-    """Look up a patient by registry ID (check character verified) and one of their
-    prescriptions (the newest when none is named). A failed lookup is a recorded refusal."""
-
-    def refuse(reason, **related):
-        _refuse(
-            RefusedAction.Kind.DISPENSE,
-            [reason],
-            by=by,
-            pharmacy=pharmacy,
-            details={"registry_id": registry_id_text[:20]},
-            **related,
-        )
-
-    if not is_valid(registry_id_text):
-        refuse(
-            f"{registry_id_text.strip() or 'That'} is not a valid registry ID: the check "
-            "character does not match. Ask the clinic to read it again."
-        )
-    registry_id = format_id(normalize(registry_id_text))
-    patient = Patient.objects.filter(registry_id=registry_id).first()
-    if patient is None:
-        refuse(f"No patient has the registry ID {registry_id}.")
-    prescriptions = Prescription.objects.filter(course__patient=patient).select_related(
-        "course__patient"
+def prescription_decision(
+    course: TreatmentCourse,
+    *,
+    on: datetime.date,
+    weight_kg,
+    mg_per_dose,
+    doses_per_day,
+    days_supply,
+    replacing: bool = False,
+) -> tuple[rules.RegimenCheck, rules.Decision]:
+    """The regimen check (capsules, ceiling, usual range) with the one decision's refusals and
+    warnings added: what the live check shows and what prescribe() enforces."""
+    check = rules.check_regimen(mg_per_dose, doses_per_day, weight_kg, course.formulation)
+    try:
+        days = int(days_supply)
+    except (TypeError, ValueError):
+        days = rules.MAX_DAYS_SUPPLY
+    proposed = rules.SupplyAsked(
+        # A typed dose the regimen check already refused as absurd (1e309, NaN) is not carried
+        # into the arithmetic: the refusal stands and the decision adds the other reasons.
+        mg_per_dose=(
+            check.mg_per_dose
+            if check.mg_per_dose.is_finite() and 0 < check.mg_per_dose <= rules.MAX_TYPED_DOSE_MG
+            else Decimal(0)
+        ),
+        doses_per_day=check.doses_per_day,
+        days=days,
+        written_on=on,
+        written_can_get_pregnant=course.patient.can_get_pregnant,
+        written_weight_kg=Decimal(weight_kg),
     )
-    if prescription_id is None:
-        prescription = prescriptions.first()
-        if prescription is None:
-            refuse(f"{registry_id} has no prescription.", patient=patient)
-        return patient, prescription
-    prescription = prescriptions.filter(pk=prescription_id).first()
-    if prescription is None:
-        refuse(f"Prescription {prescription_id} is not one of {registry_id}'s.", patient=patient)
-    return patient, prescription
+    snap = snapshot(
+        course,
+        proposed,
+        action=rules.Action.PRESCRIBE,
+        on=on,
+        weight_kg=Decimal(weight_kg),
+        replacing=replacing,
+    )
+    decision = rules.decide(snap)
+    check.refusals.extend(r for r in decision.refusals if r not in check.refusals)
+    # The ceiling reason comes once: the regimen check words it for the weight given.
+    if any("(R2)" in r for r in check.refusals):
+        check.refusals[:] = [r for r in check.refusals if "(R2, R6)" not in r]
+    check.warnings.extend(w for w in decision.warnings if w not in check.warnings)
+    return check, decision
+
+
+def void_open_prescriptions(
+    course: TreatmentCourse, *, by, reason: str, replaced_by=None, only=None
+) -> int:
+    """Void the course's prescriptions that are not dispensed (nor voided). Returns how many.
+
+    `only` narrows them (a Q or filter kwargs dict); `replaced_by` keeps the newer one out.
+    """
+    open_rows = course.prescriptions.not_voided().exclude(
+        pk__in=Dispense.objects.live().values("prescription_id")
+    )
+    if replaced_by is not None:
+        open_rows = open_rows.exclude(pk=replaced_by.pk)
+    if only:
+        open_rows = open_rows.filter(**only)
+    now = timezone.now()
+    voided = 0
+    for prescription in open_rows.select_for_update():
+        prescription.voided_at, prescription.voided_by = now, by
+        prescription.void_reason = reason[:300]
+        prescription.replaced_by = replaced_by
+        changed_by(prescription, by).save()
+        voided += 1
+    return voided
+
+
+def _end_live_supplies(course: TreatmentCourse, *, by, on: datetime.date, reason: str) -> int:
+    """Live dispenses whose supply runs on past `on` stop counting from `on` (no dose that day
+    from them): a replacement supply, or a course that stopped."""
+    ended = 0
+    for dispense in Dispense.objects.live().filter(prescription__course=course, ended_on=None):
+        if dispense.dispensed_on + datetime.timedelta(days=dispense.days_supply) > on:
+            dispense.ended_on, dispense.end_reason = on, reason[:300]
+            changed_by(dispense, by).save()
+            ended += 1
+    return ended
+
+
+def _lock_course(course: TreatmentCourse) -> TreatmentCourse:
+    """The course row locked for this transaction: prescribing, replacing and dispensing in
+    one course wait for each other (PostgreSQL; SQLite serialises writers by itself)."""
+    return TreatmentCourse.objects.select_for_update().select_related("patient").get(pk=course.pk)
+
+
+# The snapshot: everything the one decision needs, read in a fixed number of queries ---------
+
+
+def _pharmacy_on_file(pharmacy: Pharmacy | None) -> rules.PharmacyOnFile | None:
+    if pharmacy is None:
+        return None
+    certification = getattr(pharmacy, "certification", None)
+    if certification is None:
+        return rules.PharmacyOnFile(pharmacy.name, None)
+    return rules.PharmacyOnFile(
+        pharmacy.name, certification.status, certification.valid_from, certification.valid_until
+    )
+
+
+def supply_asked(prescription: Prescription, *, pharmacy: Pharmacy | None = None):
+    live = next((d for d in prescription.dispenses.all() if d.reversed_at is None), None)
+    return rules.SupplyAsked(
+        mg_per_dose=Decimal(prescription.mg_per_dose),
+        doses_per_day=prescription.doses_per_day,
+        days=prescription.days_supply,
+        written_on=prescription.prescribed_on,
+        written_can_get_pregnant=prescription.written_can_get_pregnant,
+        written_weight_kg=prescription.weight_kg,
+        window_opens=prescription.window_opens,
+        window_closes=prescription.window_closes,
+        voided_on=timezone.localdate(prescription.voided_at) if prescription.voided_at else None,
+        void_reason=prescription.void_reason,
+        dispensed_on=live.dispensed_on if live else None,
+        dispensed_here=bool(live and pharmacy and live.pharmacy_id == pharmacy.pk),
+    )
+
+
+def snapshot(
+    course: TreatmentCourse,
+    supply: rules.SupplyAsked,
+    *,
+    action: rules.Action,
+    on: datetime.date,
+    pharmacy: Pharmacy | None = None,
+    weight_kg: Decimal | None = None,
+    exclude_prescription: int | None = None,
+    replacing: bool = False,
+) -> rules.Snapshot:
+    """What holds on `on` for this course's patient, as plain values for rules.decide.
+
+    `replacing`: the prescriber replaces the current supply, so live supplies do not count
+    against the new one (they stop counting when it is written)."""
+    patient = course.patient
+    tests = tuple(
+        rules.TestOnFile(day, result == PregnancyTest.Result.POSITIVE)
+        for day, result in patient.pregnancy_tests.filter(specimen_date__lte=on).values_list(
+            "specimen_date", "result"
+        )
+    )
+    since = on - datetime.timedelta(days=CONFIRMATION_VALID_DAYS - 1)
+    confirmations = tuple(
+        patient.monthly_confirmations.filter(
+            passed=True, confirmed_on__gte=since, confirmed_on__lte=on
+        ).values_list("confirmed_on", flat=True)
+    )
+    live_rows = (
+        Dispense.objects.live()
+        .filter(prescription__course=course)
+        .exclude(prescription_id=exclude_prescription)
+        .select_related("prescription")
+    )
+    live = tuple(
+        rules.LiveSupply(d.dispensed_on, d.days_covered, Decimal(d.prescription.daily_mg))
+        for d in live_rows
+        if d.days_covered > 0
+    )
+    written_before = course.prescriptions.exclude(pk=exclude_prescription).exists()
+    opened = (
+        course.prescriptions.not_voided()
+        .exclude(pk=exclude_prescription)
+        .exclude(pk__in=Dispense.objects.live().values("prescription_id"))
+        .count()
+        if action == rules.Action.PRESCRIBE
+        else 0
+    )
+    if replacing:
+        # The supply being replaced is the patient's until today; only the days it covered count.
+        live = tuple(
+            rules.LiveSupply(s.dispensed_on, max(0, (on - s.dispensed_on).days), s.daily_mg)
+            for s in live
+            if (on - s.dispensed_on).days > 0
+        )
+    return rules.Snapshot(
+        action=action,
+        on=on,
+        patient_withdrawn=patient.status == Patient.Status.WITHDRAWN,
+        can_get_pregnant=patient.can_get_pregnant,
+        tests=tests,
+        confirmations=confirmations,
+        course=rules.CourseOnFile(
+            status=course.status,
+            status_label=course.get_status_display(),
+            start=course.start_date,
+            formulation=course.formulation,
+            target_mg_per_kg=course.target_mg_per_kg,
+            end=course.end_date,
+            has_earlier_prescriptions=written_before,
+        ),
+        supply=supply,
+        live_supplies=live,
+        latest_weight_kg=Decimal(weight_kg) if weight_kg is not None else course.current_weight_kg,
+        pharmacy=_pharmacy_on_file(pharmacy),
+        open_prescriptions=opened,
+    )
+
+
+def dispense_decision(
+    prescription: Prescription, *, on: datetime.date, pharmacy: Pharmacy | None = None
+) -> rules.Decision:
+    """May this prescription be handed out on `on` (at `pharmacy`, when given)? Pages ask it
+    before showing a button or a dose; authorize_dispense asks it again with the rows locked."""
+    course = prescription.course
+    snap = snapshot(
+        course,
+        supply_asked(prescription, pharmacy=pharmacy),
+        action=rules.Action.DISPENSE,
+        on=on,
+        pharmacy=pharmacy,
+        exclude_prescription=prescription.pk,
+    )
+    return rules.decide(snap)
+
+
+# Dispensing --------------------------------------------------------------------------------
 
 
 def _new_authorization_number() -> str:
@@ -363,7 +529,7 @@ def _new_authorization_number() -> str:
 def authorize_dispense(
     prescription: Prescription, *, pharmacy: Pharmacy, by, on: datetime.date | None = None
 ) -> Dispense:
-    """Issue an authorization number, or refuse and record why (R14, R15, R17)."""
+    """Issue an authorization number, or refuse and record why (rules.decide, R2 to R18)."""
     on = on or timezone.localdate()
     related = {
         "patient": prescription.course.patient,
@@ -373,13 +539,16 @@ def authorize_dispense(
     }
     try:
         with transaction.atomic():
-            # Lock the prescription: a second pharmacy waits here, then sees the first dispense.
+            # Lock the course, then the prescription: a second pharmacy, or a prescriber
+            # replacing the supply, waits here and then sees what the first one did.
+            _lock_course(prescription.course)
             locked = (
                 Prescription.objects.select_for_update()
                 .select_related("course__patient")
                 .get(pk=prescription.pk)
             )
-            reasons = dispense_blockers(locked, pharmacy, on)
+            decision = dispense_decision(locked, on=on, pharmacy=pharmacy)
+            reasons = list(decision.refusals)
             if not reasons:
                 dispense = Dispense(
                     prescription=locked,
@@ -393,76 +562,15 @@ def authorize_dispense(
                 return dispense
     except IntegrityError:
         # SQLite has no row locks: the unique constraint is the last word there.
-        reasons = ["This prescription was dispensed a moment ago by another pharmacy."]
+        reasons = ["This prescription was dispensed a moment ago by a pharmacy."]
     _refuse(RefusedAction.Kind.DISPENSE, reasons, by=by, details={"on": str(on)}, **related)
 
 
 def dispense_blockers(
-    prescription: Prescription, pharmacy: Pharmacy, on: datetime.date
+    prescription: Prescription, pharmacy: Pharmacy | None, on: datetime.date
 ) -> list[str]:
-    """What stops this pharmacy dispensing this prescription on `on` (empty: nothing).
-
-    Pages show it before the button; authorize_dispense decides with the row locked.
-    """
-    reasons = []
-    if not pharmacy.may_dispense_on(on):
-        certification = getattr(pharmacy, "certification", None)
-        state = certification.get_status_display().lower() if certification else "not certified"
-        if certification and certification.status == "certified":
-            state = (
-                f"certified only from {_day(certification.valid_from)} to "
-                f"{_day(certification.valid_until)}"
-            )
-        reasons.append(
-            f"{pharmacy.name} may not dispense isotretinoin on {_day(on)}: its certification "
-            f"is {state} (R17)."
-        )
-    if not prescription.course.is_active:
-        reasons.append(
-            f"The patient's course is {prescription.course.get_status_display().lower()}."
-        )
-    if on < prescription.window_opens:
-        reasons.append(f"The pick-up window opens on {_day(prescription.window_opens)}.")
-    elif on > prescription.window_closes:
-        length = (prescription.window_closes - prescription.window_opens).days + 1
-        day_number = (on - prescription.window_opens).days + 1
-        reasons.append(
-            f"Day {day_number} of a {length}-day pick-up window: it closed on "
-            f"{_day(prescription.window_closes)}. A new prescription is needed."
-        )
-    live = prescription.dispenses.live().select_related("pharmacy").first()
-    if live is not None:
-        reasons.append(
-            f"Already dispensed on {_day(timezone.localdate(live.authorized_at))} by "
-            f"{live.pharmacy.name} (authorization {live.authorization_number})."
-        )
-    return reasons
-
-
-def reverse_dispense(dispense: Dispense, *, by, pharmacy: Pharmacy | None, reason: str):
-    """The pharmacy reverses an authorization that was not picked up (R17)."""
-    reasons = []
-    if dispense.is_reversed:
-        reasons.append("This authorization is already reversed.")
-    if pharmacy is not None and dispense.pharmacy_id != pharmacy.pk:
-        reasons.append("Only the pharmacy that holds the authorization can reverse it.")
-    if not reason.strip():
-        reasons.append("Give the reason for the reversal (for example: not picked up).")
-    if reasons:
-        _refuse(
-            RefusedAction.Kind.REVERSE,
-            reasons,
-            by=by,
-            prescription=dispense.prescription,
-            pharmacy=dispense.pharmacy,
-        )
-    with transaction.atomic():
-        dispense = Dispense.objects.select_for_update().get(pk=dispense.pk)
-        dispense.reversed_at = timezone.now()
-        dispense.reversed_by = by
-        dispense.reversal_reason = reason.strip()
-        changed_by(dispense, by).save()
-    return dispense
+    """What stops this pharmacy dispensing this prescription on `on` (empty: nothing)."""
+    return list(dispense_decision(prescription, on=on, pharmacy=pharmacy).refusals)
 
 
 # Cumulative dose ---------------------------------------------------------------------------
@@ -470,8 +578,70 @@ def reverse_dispense(dispense: Dispense, *, by, pharmacy: Pharmacy | None, reaso
 
 def supplies_of(course: TreatmentCourse) -> list[rules.Supply]:
     rows = (
-        Dispense.objects.live()
-        .filter(prescription__course=course)
-        .values_list("prescription__mg_per_dose", "prescription__doses_per_day", "days_supply")
+        Dispense.objects.live().filter(prescription__course=course).select_related("prescription")
     )
-    return [rules.Supply(Decimal(mg * per_day), days) for mg, per_day, days in rows]
+    return [rules.Supply(Decimal(d.prescription.daily_mg), d.days_covered) for d in rows]
+
+
+# Changes elsewhere that reach what is already written -------------------------------------
+
+R18_REASON = "Positive pregnancy test: stopped at once and referred (R18)."
+
+
+def stop_for_positive_test(patient: Patient, *, by, day: datetime.date, after_end=None) -> list:
+    """R18, the one place: a positive pregnancy test stops the patient's planned and active
+    courses at once, voids what is written and ends the supply handed out. Returns the courses
+    stopped. Called inside the transaction that records the test."""
+    stopped = []
+    for course in patient.courses.filter(
+        status__in=(TreatmentCourse.Status.ACTIVE, TreatmentCourse.Status.PLANNED)
+    ):
+        stopped.append(
+            end_course(
+                course,
+                by=by,
+                status=TreatmentCourse.Status.DISCONTINUED,
+                reason=R18_REASON,
+                end_date=max(day, course.start_date),
+                after_end=after_end,
+            )
+        )
+    return stopped
+
+
+def on_withdrawal(patient: Patient, *, by, reason: str) -> list:
+    """A withdrawn patient gets nothing more: running courses are discontinued (which voids
+    their prescriptions and ends the supply handed out)."""
+    ended = []
+    for course in patient.courses.filter(
+        status__in=(TreatmentCourse.Status.ACTIVE, TreatmentCourse.Status.PLANNED)
+    ):
+        ended.append(
+            end_course(
+                course,
+                by=by,
+                status=TreatmentCourse.Status.DISCONTINUED,
+                reason=f"Withdrawn from the registry: {reason}".strip(),
+                end_date=max(timezone.localdate(), course.start_date),
+            )
+        )
+    return ended
+
+
+def on_risk_category_change(patient: Patient, *, by, old: str, new: str) -> int:
+    """Prescriptions written while the patient "cannot get pregnant" rested on no pregnancy
+    test (R14); once the category is "can get pregnant" they are voided."""
+    if new != Patient.RiskCategory.CAN_GET_PREGNANT or old == new:
+        return 0
+    voided = 0
+    for course in patient.courses.all():
+        voided += void_open_prescriptions(
+            course,
+            by=by,
+            reason=(
+                'The risk category changed to "can get pregnant": a negative pregnancy test and '
+                "the monthly confirmation are needed first (R14, R16)."
+            ),
+            only={"written_can_get_pregnant": False},
+        )
+    return voided

@@ -11,10 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from dosing import services
+from dosing import dispensing, services
 from dosing.forms import DispenseLookupForm, OnBehalfLookupForm, PharmacyChoiceForm, ReverseForm
 from dosing.models import Dispense, Prescription
 from registry.models import Pharmacist, Pharmacy
+from registry.registry_id import format_id, is_valid, normalize
 from registry.roles import STAFF_ROLES, Role, role_required
 from registry.views.pharmacies import certification_standing
 
@@ -31,7 +32,7 @@ def _lookup(form, *, by, pharmacy):
     if not form.is_valid():
         return None
     try:
-        _patient, prescription = services.find_prescription(
+        _patient, prescription = dispensing.find_prescription(
             form.cleaned_data["registry_id"],
             form.cleaned_data.get("prescription"),
             by=by,
@@ -56,9 +57,18 @@ def pharmacy_home(request):
     today = timezone.localdate()
     standing = certification_standing(pharmacy, today) if pharmacy else None
     form = DispenseLookupForm(request.GET if "registry_id" in request.GET else None)
-    prescription = (
-        _lookup(form, by=request.user, pharmacy=pharmacy) if pharmacy and form.is_bound else None
-    )
+    prescription = None
+    if pharmacy and form.is_bound:
+        if standing.may_dispense:
+            prescription = _lookup(form, by=request.user, pharmacy=pharmacy)
+        else:
+            # A pharmacy that may not dispense today learns nothing about any patient (R17).
+            form.is_valid()
+            form.add_error(
+                "registry_id",
+                "Your pharmacy's certification is not active today, so it may not look up or "
+                "dispense prescriptions (R17).",
+            )
     recent = (
         Dispense.objects.filter(pharmacy=pharmacy)
         .select_related("prescription__course__patient")
@@ -74,7 +84,7 @@ def pharmacy_home(request):
             "standing": standing,
             "form": form,
             "prescription": prescription,
-            **_card_state(prescription, pharmacy, today),
+            **_card_state(prescription, pharmacy, today, audience=pharmacy),
             "authorize_url": (
                 reverse("pharmacy-dispense", args=[prescription.pk]) if prescription else ""
             ),
@@ -87,31 +97,60 @@ def pharmacy_home(request):
 @role_required(Role.PHARMACIST)
 @require_POST
 def pharmacy_dispense(request, prescription_pk):
+    """A pharmacist reaches a prescription only with the patient's registry ID (check
+    character verified) and the prescription's number together: anything else is 404 and
+    reveals nothing (no name, no ID, no other pharmacy)."""
     pharmacy = _pharmacy_of(request.user)
     if pharmacy is None:
         raise Http404("Your account is not linked to a pharmacy.")
-    prescription = get_object_or_404(
-        Prescription.objects.select_related("course__patient"), pk=prescription_pk
+    prescription = _prescription_by_registry_id(
+        request.POST.get("registry_id", ""), prescription_pk
     )
-    return _authorize(request, prescription, pharmacy, back=reverse("pharmacy-home"))
+    return _authorize(
+        request, prescription, pharmacy, back=reverse("pharmacy-home"), audience=pharmacy
+    )
 
 
-def _card_state(prescription, pharmacy, day) -> dict:
-    """A dispensed prescription shows its authorization, not a red "cannot be dispensed"."""
+def _prescription_by_registry_id(registry_id_text: str, prescription_pk: int) -> Prescription:
+    if not is_valid(registry_id_text[:20]):
+        raise Http404("No such prescription.")
+    return get_object_or_404(
+        Prescription.objects.select_related("course__patient"),
+        pk=prescription_pk,
+        course__patient__registry_id=format_id(normalize(registry_id_text)),
+    )
+
+
+def _card_state(prescription, pharmacy, day, *, audience=None) -> dict:
+    """What the prescription card shows: the one decision's reasons and warnings, the live
+    authorization, reversed ones. `audience`, a pharmacist's own pharmacy, sees only its own
+    authorizations: another pharmacy's name and numbers are not its business."""
     if prescription is None:
-        return {"blockers": [], "dispensed": None}
-    live = next((d for d in prescription.dispenses.all() if d.reversed_at is None), None)
+        return {"blockers": [], "warnings": [], "dispensed": None, "reversed_dispenses": []}
+    dispenses = list(prescription.dispenses.all())
+    if audience is not None:
+        dispenses = [d for d in dispenses if d.pharmacy_id == audience.pk]
+    live = next((d for d in dispenses if d.reversed_at is None), None)
+    reversed_ = [d for d in dispenses if d.reversed_at is not None]
     if live is not None:
-        return {"blockers": [], "dispensed": live}
-    return {"blockers": services.dispense_blockers(prescription, pharmacy, day), "dispensed": None}
+        return {"blockers": [], "warnings": [], "dispensed": live, "reversed_dispenses": reversed_}
+    decision = services.dispense_decision(prescription, on=day, pharmacy=pharmacy)
+    return {
+        "blockers": list(decision.refusals),
+        "warnings": list(decision.warnings),
+        "dispensed": None,
+        "reversed_dispenses": reversed_,
+    }
 
 
-def _authorize(request, prescription, pharmacy, *, back):
+def _authorize(request, prescription, pharmacy, *, back, audience=None):
     patient = prescription.course.patient
     try:
         dispense = services.authorize_dispense(prescription, pharmacy=pharmacy, by=request.user)
     except services.Refused as refusal:
         messages.error(request, "Not authorized: " + " ".join(refusal.reasons))
+        if audience is not None and not audience.may_dispense_on(timezone.localdate()):
+            return redirect(back)  # nothing about the patient for a pharmacy that may not
     else:
         messages.success(
             request,
@@ -133,7 +172,7 @@ def pharmacy_reverse(request, pk):
     form = ReverseForm(request.POST)
     reason = form.data.get("reason", "") if not form.is_valid() else form.cleaned_data["reason"]
     try:
-        services.reverse_dispense(dispense, by=request.user, pharmacy=pharmacy, reason=reason)
+        dispensing.reverse_dispense(dispense, by=request.user, pharmacy=pharmacy, reason=reason)
     except services.Refused as refusal:
         messages.error(request, "Not reversed: " + " ".join(refusal.reasons))
     else:

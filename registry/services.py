@@ -15,6 +15,7 @@ from registry.audit import changed_by
 from registry.models import Patient, PortalInvitation, PriorTreatment
 from registry.models.invitations import INVITATION_LIFETIME, hash_token
 from registry.roles import Role
+from registry.signals import patient_status_changed, risk_category_changed
 
 
 @transaction.atomic
@@ -30,8 +31,19 @@ def enrol_patient(form, treatment_rows: list[dict], *, by) -> Patient:
 @transaction.atomic
 def update_patient(form, treatment_rows: list[dict], *, by) -> Patient:
     patient = form.save(commit=False)
+    old_category = (
+        Patient.objects.select_for_update()
+        .filter(pk=patient.pk)
+        .values_list("risk_category", flat=True)
+        .get()
+    )
     changed_by(patient, by).save()
     _save_prior_treatments(patient, treatment_rows, by=by)
+    if old_category != patient.risk_category:
+        # Prescriptions written under the old category may no longer stand (dosing listens).
+        risk_category_changed.send(
+            Patient, patient=patient, old=old_category, new=patient.risk_category, by=by
+        )
     return patient
 
 
@@ -65,10 +77,15 @@ def change_status(patient: Patient, status: str, reason: str, *, by) -> Patient:
     if status == Patient.Status.WITHDRAWN and not reason.strip():
         raise ValidationError({"reason": "Give the reason the patient is withdrawn."})
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    old = patient.status
     patient.status = status
     patient.status_reason = reason.strip()
     patient.status_changed_at = timezone.now()
     changed_by(patient, by).save()
+    # A withdrawal ends the running course and voids what is written (dosing listens).
+    patient_status_changed.send(
+        Patient, patient=patient, old=old, new=status, reason=reason.strip(), by=by
+    )
     return patient
 
 

@@ -159,7 +159,17 @@ def test_the_course_page_query_count_does_not_grow_with_prescriptions(
         client.get(course.get_absolute_url())
     pharmacy = make_pharmacy()
     for _ in range(4):
-        rx = prescribe(course, days=10)
+        # Dose changes mid-month: each replaces the supply handed out before it (R13).
+        rx = services.prescribe(
+            course,
+            by=prescriber,
+            prescribed_on=course.start_date,
+            weight_kg=course.baseline_weight_kg,
+            mg_per_dose=30,
+            doses_per_day=2,
+            days_supply=10,
+            replace_reason="Dose change",
+        )
         services.authorize_dispense(rx, pharmacy=pharmacy, by=pharmacist)
     with CaptureQueriesContext(connection) as five:
         client.get(course.get_absolute_url())

@@ -46,3 +46,65 @@ def test_exactly_one_of_two_concurrent_dispenses_succeeds(
     assert Dispense.objects.filter(prescription=prescription).count() == 1
     assert RefusedAction.objects.filter(kind="dispense").count() == 1
     assert connection.vendor in {"postgresql", "sqlite"}
+
+
+def test_a_replacement_racing_a_dispense_has_one_consistent_outcome(
+    male_patient, start_course, prescribe, make_pharmacy, pharmacist, prescriber
+):
+    """A prescriber writes a new prescription (voiding the undispensed one) while a pharmacy
+    dispenses the undispensed one: the course lock lets exactly one through, and the other is
+    refused for what the first did (voided, or a supply that still covers 30 days)."""
+    from decimal import Decimal
+
+    from dosing.models import Prescription
+
+    course = start_course(male_patient)
+    old = prescribe(course)
+    pharmacy = make_pharmacy("North Pharmacy")
+    barrier = threading.Barrier(2)
+    outcomes = {}
+
+    def dispense():
+        try:
+            barrier.wait(timeout=10)
+            services.authorize_dispense(old, pharmacy=pharmacy, by=pharmacist)
+            outcomes["dispense"] = "ok"
+        except services.Refused as refusal:
+            outcomes["dispense"] = " ".join(refusal.reasons)
+        finally:
+            connection.close()
+
+    def replace():
+        try:
+            barrier.wait(timeout=10)
+            services.prescribe(
+                course,
+                by=prescriber,
+                prescribed_on=old.prescribed_on,
+                weight_kg=Decimal(70),
+                mg_per_dose=20,
+                doses_per_day=2,
+                days_supply=30,
+            )
+            outcomes["replace"] = "ok"
+        except services.Refused as refusal:
+            outcomes["replace"] = " ".join(refusal.reasons)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=dispense), threading.Thread(target=replace)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(v == "ok" for v in outcomes.values()) == [False, True], outcomes
+    old.refresh_from_db()
+    if outcomes["dispense"] == "ok":
+        assert not old.is_voided
+        assert "still covers" in outcomes["replace"]
+        assert Prescription.objects.filter(course=course).count() == 1
+    else:
+        assert old.is_voided
+        assert "voided" in outcomes["dispense"]
+        assert not Dispense.objects.exists()

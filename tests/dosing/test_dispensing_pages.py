@@ -23,6 +23,12 @@ def at_pharmacy(pharmacist, make_pharmacy):
     return link
 
 
+def authorize(client, rx, **extra):
+    """The form's POST: the registry ID travels with the prescription number."""
+    data = {"registry_id": rx.course.patient.registry_id, **extra}
+    return client.post(reverse("pharmacy-dispense", args=[rx.pk]), data, follow=True)
+
+
 def lookup(client, patient, prescription=None):
     params = {"registry_id": patient.registry_id.lower().replace("-", "")}
     if prescription:
@@ -39,7 +45,7 @@ def test_a_pharmacist_at_a_certified_pharmacy_gets_an_authorization_number(
     html = page.content.decode()
     assert f"Prescription {rx.pk} for {rx.course.patient.full_name}" in html
     assert "Authorize dispense" in html
-    response = client.post(reverse("pharmacy-dispense", args=[rx.pk]), follow=True)
+    response = authorize(client, rx)
     dispense = Dispense.objects.get()
     assert (dispense.pharmacy, dispense.authorized_by, dispense.quantity) == (
         pharmacy,
@@ -57,11 +63,16 @@ def test_a_pharmacist_at_a_suspended_pharmacy_is_refused_with_the_reason(
 ):
     pharmacy = at_pharmacy(status="suspended")
     client.force_login(pharmacist)
-    html = lookup(client, rx.course.patient).content.decode()
-    assert "cannot be dispensed by Riverside Pharmacy today" in html
-    assert "its certification is suspended" in html
-    response = client.post(reverse("pharmacy-dispense", args=[rx.pk]), follow=True)
-    assert "Not authorized: Riverside Pharmacy may not dispense" in response.content.decode()
+    patient = rx.course.patient
+    html = lookup(client, patient).content.decode()
+    # A pharmacy that may not dispense today learns nothing about the patient.
+    assert "certification is not active today" in html
+    assert patient.full_name not in html
+    response = authorize(client, rx)
+    html = response.content.decode()
+    assert "Not authorized: Riverside Pharmacy may not dispense" in html
+    assert "its certification is suspended (R17)" in html
+    assert patient.full_name not in html
     assert not Dispense.objects.exists()
     refusal = RefusedAction.objects.get()
     assert (refusal.kind, refusal.user, refusal.pharmacy) == ("dispense", pharmacist, pharmacy)
@@ -82,7 +93,7 @@ def test_a_mistyped_registry_id_is_explained_next_to_the_field_and_recorded(
 def test_a_pharmacist_reverses_an_authorization_not_picked_up(client, pharmacist, at_pharmacy, rx):
     at_pharmacy()
     client.force_login(pharmacist)
-    client.post(reverse("pharmacy-dispense", args=[rx.pk]))
+    authorize(client, rx)
     dispense = Dispense.objects.get()
     response = client.post(
         reverse("pharmacy-reverse", args=[dispense.pk]), {"reason": "Not picked up"}, follow=True
@@ -130,3 +141,50 @@ def test_an_unlinked_pharmacist_cannot_dispense(client, pharmacist, rx):
     client.force_login(pharmacist)
     assert client.post(reverse("pharmacy-dispense", args=[rx.pk])).status_code == 404
     assert not Dispense.objects.exists()
+
+
+def test_the_dispensing_post_needs_the_patients_registry_id_with_the_prescription(
+    client, pharmacist, at_pharmacy, rx, female_patient
+):
+    """Any other combination is 404 and shows nothing: no name, no ID, no authorization."""
+    at_pharmacy()
+    client.force_login(pharmacist)
+    url = reverse("pharmacy-dispense", args=[rx.pk])
+    patient = rx.course.patient
+    good = patient.registry_id
+    typo = good[:-1] + ("0" if good[-1] != "0" else "1")
+    for data in (
+        {},
+        {"registry_id": ""},
+        {"registry_id": typo},
+        {"registry_id": female_patient.registry_id},
+        {"registry_id": "x" * 5000},
+    ):
+        response = client.post(url, data)
+        assert response.status_code == 404, data
+        html = response.content.decode()
+        assert patient.full_name not in html
+        assert good not in html
+    assert not Dispense.objects.exists()
+    assert authorize(client, rx).status_code == 200
+    assert Dispense.objects.count() == 1
+
+
+def test_a_pharmacist_sees_no_other_pharmacys_name_or_authorization(
+    client, pharmacist, at_pharmacy, rx, make_pharmacy, prescriber
+):
+    from dosing import services
+
+    at_pharmacy()
+    other = make_pharmacy("Hilltop Pharmacy")
+    dispense = services.authorize_dispense(rx, pharmacy=other, by=prescriber)
+    client.force_login(pharmacist)
+    html = lookup(client, rx.course.patient, rx).content.decode()
+    assert "Already dispensed on" in html
+    assert "by another pharmacy" in html
+    assert "Hilltop" not in html
+    assert dispense.authorization_number not in html
+    html = authorize(client, rx).content.decode()
+    assert "Not authorized: Already dispensed" in html
+    assert "Hilltop" not in html
+    assert dispense.authorization_number not in html

@@ -2,8 +2,9 @@
 dosing services (pregnancy tests and monthly confirmations where required), visits recorded.
 
 The course started 40 days ago; prescriptions are written and dispensed 10 days apart, the
-last one 10 days ago (with four: days -40, -30, -20, -10), each for 30 days, so the last one
-is in force today. Visits fall between them, the latest planning a follow-up in 18 days.
+last one 10 days ago (with four: days -40, -30, -20, -10), each for 10 days but the last, for
+30, so one supply at a time (R13) and the last one in force today. Visits fall between them,
+the latest planning a follow-up in 18 days.
 """
 
 import datetime
@@ -77,7 +78,8 @@ def build_course(prescriber, nurse, pharmacist, make_pharmacy, start_course):
                 weight_kg=Decimal(70),
                 mg_per_dose=doses[min(i, len(doses) - 1)],
                 doses_per_day=2,
-                days_supply=30,
+                # One supply at a time (R13): each runs out as the next is dispensed.
+                days_supply=30 if i == prescriptions - 1 else 10,
             )
             dispense = services.authorize_dispense(rx, pharmacy=pharmacy, by=pharmacist, on=day)
             at = datetime.datetime.combine(

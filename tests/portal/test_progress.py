@@ -21,13 +21,13 @@ def progress_html(client, user) -> str:
 def test_it_says_the_share_of_the_planned_total_in_plain_words(client, patient, build_course):
     course = build_course(patient.patient, prescriptions=2)
     figures = course_figures(course, weight_kg=latest_weight_kg(course))
-    # 20 mg x 2 x 30 days + 30 mg x 2 x 30 days = 3000 mg of 120 mg/kg x 70 kg = 8400 mg.
-    assert figures.taken_mg == 3000
-    assert figures.percent_of_target == 35
+    # 20 mg x 2 x 10 days + 30 mg x 2 x 30 days = 2200 mg of 120 mg/kg x 70 kg = 8400 mg.
+    assert figures.taken_mg == 2200
+    assert figures.percent_of_target == 26
     html = progress_html(client, patient)
-    assert "You have taken 35% of your planned total dose." in html
-    assert re.search(r'<progress class="cumulative-bar[^>]*value="35"', html)
-    assert "3000 mg of 8400 mg" in html
+    assert "You have taken 26% of your planned total dose." in html
+    assert re.search(r'<progress class="cumulative-bar[^>]*value="26"', html)
+    assert "2200 mg of 8400 mg" in html
 
 
 def test_the_nodule_chart_has_the_baseline_and_the_70_percent_line(client, patient, build_course):

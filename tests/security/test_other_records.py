@@ -38,7 +38,9 @@ OWNER = {
     "course-end": "clinic",
     "portal-course-schedule": "patient",
     "portal-course-progress": "patient",
-    "pharmacy-dispense": "clinic",  # any certified pharmacy may fill any prescription
+    # Any certified pharmacy may fill any prescription, but only with the patient's registry ID:
+    # the id alone, or with another patient's ID, is 404 (the test below).
+    "pharmacy-dispense": "registry_id",
     "pharmacy-reverse": "pharmacy",
 }
 # Pages that take no POST at all answer it with 405 before looking anything up.
@@ -136,3 +138,27 @@ def test_the_not_found_answers_are_the_same_as_for_a_page_that_does_not_exist(cl
     nowhere = client.get("/no-such-page/")
     assert theirs.status_code == nowhere.status_code == 404
     assert theirs.content == nowhere.content
+
+
+def test_a_prescription_id_without_its_patients_registry_id_answers_404_and_tells_nothing(
+    client, personas, make_pharmacy, male_patient, female_patient, start_course, prescribe
+):
+    """The dispensing POST by id: another patient's registry ID, a mistyped one or none is
+    404, byte-identical to a page that does not exist, and no dispense is written."""
+    pharmacist = personas["pharmacist"]
+    Pharmacist.objects.update_or_create(
+        user=pharmacist, defaults={"pharmacy": make_pharmacy("Riverside Pharmacy")}
+    )
+    prescription = prescribe(start_course(male_patient))
+    url = reverse("pharmacy-dispense", args=[prescription.pk])
+    client.force_login(pharmacist)
+    nowhere = client.get("/no-such-page/")
+    good = male_patient.registry_id
+    for registry_id in (None, female_patient.registry_id, good[:-1] + "?", "'; DROP TABLE --"):
+        data = {} if registry_id is None else {"registry_id": registry_id}
+        response = client.post(url, data)
+        assert response.status_code == 404, registry_id
+        assert response.content == nowhere.content
+    assert not Dispense.objects.exists()
+    assert client.post(url, {"registry_id": good}).status_code == 302
+    assert Dispense.objects.filter(prescription=prescription).count() == 1
