@@ -6,7 +6,7 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 
-from dosing import rules
+from dosing import rules, services
 from dosing.models import FORMULATION_CHOICES, Prescription, TreatmentCourse
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -69,6 +69,16 @@ class PrescriptionForm(forms.Form):
         help_text="At most 30 days; no refills (R13).",
     )
 
+    replace_reason = forms.CharField(
+        label="Replace the current supply: why?",
+        required=False,
+        max_length=200,
+        help_text=(
+            "Only to change the dose while a supply handed out still covers more than a week "
+            "(R13): the current supply stops counting today."
+        ),
+    )
+
     def clean_days_supply(self):
         days = self.cleaned_data["days_supply"]
         if days > Prescription.MAX_DAYS_SUPPLY:
@@ -99,10 +109,21 @@ class CourseEndForm(forms.Form):
 
 
 def regimen_check(course, weight_kg, data) -> rules.RegimenCheck | None:
-    """Check typed values for the live feedback; None until a dose is typed."""
+    """Check typed values for the live feedback with the same decision prescribe() enforces;
+    None until a dose is typed."""
     try:
         mg = Decimal(str(data.get("mg_per_dose", "")).strip())
         per_day = int(data.get("doses_per_day") or 2)
+        days = int(data.get("days_supply") or Prescription.MAX_DAYS_SUPPLY)
     except (ArithmeticError, ValueError):
         return None
-    return rules.check_regimen(mg, per_day, weight_kg, course.formulation)
+    check, _decision = services.prescription_decision(
+        course,
+        on=timezone.localdate(),
+        weight_kg=weight_kg,
+        mg_per_dose=mg,
+        doses_per_day=per_day,
+        days_supply=max(1, min(days, Prescription.MAX_DAYS_SUPPLY)),
+        replacing=bool(str(data.get("replace_reason", "")).strip()),
+    )
+    return check

@@ -19,9 +19,10 @@ from clinic.labs import labs_of
 from clinic.reminders import schedule_course_end_reminders, schedule_prescription_reminders
 from clinic.weights import latest_weight_kg
 from dosing import rules, services
-from dosing.course_data import course_figures
-from dosing.models import TreatmentCourse
+from dosing.course_data import course_figures, live_dispense
+from dosing.models import RefusedAction, TreatmentCourse
 from dosing.schedule import Kind, dose_runs
+from registry.refusals import refuse_invalid_form
 from registry.roles import STAFF_ROLES, Role, has_role, role_required
 from registry.views.patients import get_patient_for
 
@@ -47,6 +48,10 @@ def course_start(request, patient_pk):
         else:
             messages.success(request, f"Course {course.number} started.")
             return redirect(course)
+    elif form.is_bound:  # the form's own checks refused (the service records its refusals)
+        refuse_invalid_form(
+            form, kind=RefusedAction.Kind.START_COURSE, by=request.user, patient=patient
+        )
     return render(request, "clinic/course_start.html", {"form": form, "patient": patient})
 
 
@@ -79,7 +84,20 @@ def course_detail(request, pk):
 
 def _prescribing_context(course, form, weight):
     figures = course_figures(course, weight_kg=weight)
+    today = timezone.localdate()
+    open_prescription, covering, covering_days = None, None, 0
+    for rx in figures.prescriptions:
+        live = live_dispense(rx)
+        if rx.voided_at is None and live is None:
+            open_prescription = rx
+        elif live is not None and live.days_covered:
+            left = (live.dispensed_on - today).days + live.days_covered
+            if left > rules.ALLOWED_OVERLAP_DAYS:
+                covering, covering_days = live, left
     return {
+        "open_prescription": open_prescription,
+        "covering_supply": covering,
+        "covering_days": covering_days,
         "course": course,
         "patient": course.patient,
         "form": form,
@@ -117,6 +135,10 @@ def prescribe(request, pk):
                 f"{prescription.window_opens:%-d %b} to {prescription.window_closes:%-d %b}.",
             )
             return redirect(course)
+    elif form.is_bound:  # a 31-day supply, a dose that is not a number: refused by the form
+        refuse_invalid_form(
+            form, kind=RefusedAction.Kind.PRESCRIBE, by=request.user, patient=course.patient
+        )
     context = _prescribing_context(course, form, weight)
     context["check"] = regimen_check(course, weight, request.POST) if form.is_bound else None
     if context["check"] is not None:
@@ -183,6 +205,10 @@ def course_end(request, pk):
         else:
             messages.success(request, "The course has ended.")
             return redirect(course)
+    elif form.is_bound:  # the form's own checks refused (the service records its refusals)
+        refuse_invalid_form(
+            form, kind=RefusedAction.Kind.END_COURSE, by=request.user, patient=course.patient
+        )
     return render(
         request,
         "clinic/course_end.html",

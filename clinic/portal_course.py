@@ -15,6 +15,7 @@ from django.http import Http404
 
 from clinic.models import Visit
 from clinic.weights import latest_weight_kg
+from dosing import services as dosing
 from dosing.course_data import CourseFigures, course_figures, live_dispense
 from dosing.models import Dispense, Prescription, TreatmentCourse
 from dosing.schedule import Entry, Kind
@@ -81,6 +82,7 @@ class PickUp:
     prescription: Prescription
     dispense: Dispense | None
     today: datetime.date
+    may_collect: bool = True  # the one decision (rules.decide) would let a pharmacy dispense it
 
     @property
     def opens(self) -> datetime.date:
@@ -98,7 +100,7 @@ class PickUp:
             return "upcoming"
         if self.today > self.closes:
             return "closed"
-        return "open"
+        return "open" if self.may_collect else "held"
 
     @property
     def days_left(self) -> int:
@@ -116,6 +118,10 @@ class StartPage:
     next_test: datetime.date | None
     pick_up: PickUp | None
     coming: list[Entry] = field(default_factory=list)
+    # R18: stopped for a positive pregnancy test; the page says stop and call the clinic.
+    stopped_for_pregnancy: bool = False
+    # R2, R6: the dose in force is above the ceiling for the latest weight; no dose is shown.
+    dose_needs_check: bool = False
 
     @property
     def week_number(self) -> int:
@@ -152,11 +158,16 @@ def start_page(course: TreatmentCourse, today: datetime.date) -> StartPage:
         # schedule's test one month after the last dose.
         at_visit = next_visit is not None and course.is_active
         next_test = next_visit.date if at_visit else planned_test
-    prescriptions = figures.prescriptions
+    # The newest prescription still standing (a voided one that was never handed out is gone);
+    # none once the course has ended. "Ready to collect" only when the one decision agrees.
+    standing = [rx for rx in figures.prescriptions if rx.voided_at is None or live_dispense(rx)]
     pick_up = None
-    if prescriptions:
-        current = prescriptions[-1]  # ordered by prescribed_on, pk
-        pick_up = PickUp(current, live_dispense(current), today)
+    if standing and (running or live_dispense(standing[-1])):
+        current = standing[-1]  # ordered by prescribed_on, pk
+        dispense = live_dispense(current)
+        may_collect = dispense is None and dosing.dispense_decision(current, on=today).allowed
+        pick_up = PickUp(current, dispense, today, may_collect)
+    dose_needs_check = bool(figures.ceiling_reason)
     horizon = today + datetime.timedelta(days=13)
     coming = [
         e for e in entries if e.kind not in (Kind.DOSE, Kind.START) and today <= e.date <= horizon
@@ -165,12 +176,16 @@ def start_page(course: TreatmentCourse, today: datetime.date) -> StartPage:
         course=course,
         figures=figures,
         today=today,
-        today_doses=[e for e in entries if e.kind == Kind.DOSE and e.date == today],
+        today_doses=[]
+        if dose_needs_check
+        else [e for e in entries if e.kind == Kind.DOSE and e.date == today],
         next_visit=next_visit,
         overdue_follow_up=overdue,
         next_test=next_test,
         pick_up=pick_up,
         coming=coming,
+        stopped_for_pregnancy=course.end_reason == dosing.R18_REASON,
+        dose_needs_check=dose_needs_check,
     )
 
 

@@ -9,6 +9,7 @@ feed and nothing else.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -65,6 +66,7 @@ def portal_home(request):
             "page": page,
             "today": today,
             "confirmation_due": confirmation_due,
+            "clinic_phone": settings.CLINIC_PHONE,
         },
     )
 

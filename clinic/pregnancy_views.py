@@ -1,7 +1,7 @@
 """Recording a pregnancy test outside a visit (a lab result that arrives by itself).
 
-A clinic view because a positive result stops the patient's active course at once (R18),
-which is dosing's record.
+A positive result stops the patient's planned and active courses at once (R18): the same
+service as the visit form (clinic.services.record_pregnancy_test).
 """
 
 from django import forms
@@ -10,11 +10,10 @@ from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from clinic.flagging import raise_flags
-from clinic.reminders import schedule_course_end_reminders
-from dosing import services as dosing
-from dosing.models import TreatmentCourse
+from clinic import services
+from dosing.models import RefusedAction
 from registry.models import PregnancyTest
+from registry.refusals import refuse_invalid_form
 from registry.roles import STAFF_ROLES, role_required
 from registry.views.patients import get_patient_for
 
@@ -47,29 +46,17 @@ def record_pregnancy_test(request, patient_pk):
     form = PregnancyTestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
-            test = form.save(commit=False)
-            test.patient = patient
-            test.recorded_by = request.user
-            test._history_user = request.user
-            test.save()
-            positive = test.result == PregnancyTest.Result.POSITIVE
-            active = patient.courses.filter(status=TreatmentCourse.Status.ACTIVE).first()
-            if positive and active is not None:
-                dosing.end_course(
-                    active,
-                    by=request.user,
-                    status=TreatmentCourse.Status.DISCONTINUED,
-                    reason="Positive pregnancy test: stopped at once and referred (R18).",
-                    end_date=timezone.localdate(),
-                    after_end=schedule_course_end_reminders,
-                )
-                transaction.on_commit(lambda: raise_flags(course_id=active.pk))
-        if positive:
-            if active is not None:
+            test, stopped = services.record_pregnancy_test(
+                patient, by=request.user, **form.cleaned_data
+            )
+        if test.result == PregnancyTest.Result.POSITIVE:
+            if stopped:
+                numbers = ", ".join(str(course.number) for course in stopped)
                 messages.error(
                     request,
-                    f"Positive pregnancy test: course {active.number} is stopped at once and no "
-                    "further prescription or dispense is possible. Refer the patient (R18).",
+                    f"Positive pregnancy test: course {numbers} is stopped at once, its "
+                    "prescriptions are voided and no further prescription or dispense is "
+                    "possible. Refer the patient (R18).",
                 )
             else:
                 messages.error(
@@ -78,4 +65,8 @@ def record_pregnancy_test(request, patient_pk):
         else:
             messages.success(request, "Negative pregnancy test recorded.")
         return redirect(patient)
+    if form.is_bound:  # a specimen date in the future, no result: refused, and recorded
+        refuse_invalid_form(
+            form, kind=RefusedAction.Kind.PREGNANCY_TEST, by=request.user, patient=patient
+        )
     return render(request, "clinic/pregnancy_test_form.html", {"form": form, "patient": patient})

@@ -7,14 +7,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.flagging import raise_flags
-from clinic.models import CourseFlag, Visit
+from clinic.models import CourseFlag, FlagKind, Visit
 from clinic.reminders import schedule_course_end_reminders, schedule_visit_reminders
+from dosing import rules
 from dosing import services as dosing
 from dosing.models import TreatmentCourse
+from registry.audit import changed_by
 from registry.models import Patient, PregnancyTest
 from registry.roles import Role, has_role
 
-R18_REASON = "Positive pregnancy test: stopped at once and referred (R18)."
+R18_REASON = dosing.R18_REASON
 
 
 def course_on(patient: Patient, day) -> TreatmentCourse | None:
@@ -26,10 +28,41 @@ def course_on(patient: Patient, day) -> TreatmentCourse | None:
     return None
 
 
+def record_pregnancy_test(
+    patient: Patient, *, by, specimen_date, result: str, setting: str
+) -> tuple[PregnancyTest, list[TreatmentCourse]]:
+    """Save a pregnancy test (inside the caller's transaction). A positive one stops the
+    patient's planned and active courses at once (R18, dosing.services.stop_for_positive_test)
+    and raises the flag after commit. Returns the test and the courses it stopped."""
+    test = changed_by(
+        PregnancyTest(
+            patient=patient,
+            recorded_by=by,
+            specimen_date=specimen_date,
+            result=result,
+            setting=setting,
+        ),
+        by,
+    )
+    test.save()
+    stopped = []
+    if result == PregnancyTest.Result.POSITIVE:
+        stopped = dosing.stop_for_positive_test(
+            patient,
+            by=by,
+            day=min(specimen_date, timezone.localdate()),
+            after_end=schedule_course_end_reminders,
+        )
+        for course in stopped:
+            transaction.on_commit(lambda pk=course.pk: raise_flags(course_id=pk))
+    return test, stopped
+
+
 def record_visit(patient: Patient, form, *, by) -> Visit:
     """Save the visit, its pregnancy test and its reminders in one transaction; a positive
     test stops the course at once (R18). Flags are raised after commit, for this course, by
-    the same statements as the nightly run."""
+    the same statements as the nightly run; a weight at which the running dose is above the
+    ceiling raises its flag at once (R2, R6)."""
     with transaction.atomic():
         visit = form.save(commit=False)
         visit.patient = patient
@@ -37,28 +70,43 @@ def record_visit(patient: Patient, form, *, by) -> Visit:
         visit.course = course_on(patient, visit.visit_date)
         test_data = form.pregnancy_test_data if hasattr(form, "pregnancy_test_data") else None
         if test_data:
-            test = PregnancyTest(patient=patient, recorded_by=by, **test_data)
-            test._history_user = by
-            test.save()
-            visit.pregnancy_test = test
-        visit._history_user = by
-        visit.save()
+            visit.pregnancy_test, _stopped = record_pregnancy_test(patient, by=by, **test_data)
+        changed_by(visit, by).save()
         course = visit.course
-        positive = test_data and test_data["result"] == PregnancyTest.Result.POSITIVE
-        running = (TreatmentCourse.Status.ACTIVE, TreatmentCourse.Status.PLANNED)
-        if positive and course and course.status in running:
-            dosing.end_course(
-                course,
-                by=by,
-                status=TreatmentCourse.Status.DISCONTINUED,
-                reason=R18_REASON,
-                end_date=max(visit.visit_date, course.start_date),
-                after_end=schedule_course_end_reminders,
-            )
         schedule_visit_reminders(visit)
         if course is not None:
+            course.refresh_from_db()
+            flag_dose_above_ceiling(course, by=by)
             transaction.on_commit(lambda: raise_flags(course_id=course.pk))
     return visit
+
+
+def flag_dose_above_ceiling(course: TreatmentCourse, *, by=None):
+    """R2, R6: the running daily dose against the latest weight; an urgent flag when above."""
+    reason = running_dose_above_ceiling(course)
+    if not reason:
+        return None
+    weight = course.current_weight_kg
+    flag, created = CourseFlag.objects.get_or_create(
+        course=course,
+        kind=FlagKind.DOSE_ABOVE_CEILING,
+        subject_key=f"{weight}",
+        defaults={"detail": reason[:300]},
+    )
+    return flag if created else None
+
+
+def running_dose_above_ceiling(course: TreatmentCourse) -> str:
+    """The reason, when the dose in force (the newest supply not voided) is above the
+    ceiling for the latest weight, else ''."""
+    if not course.is_active:
+        return ""
+    prescription = course.prescriptions.not_voided().order_by("-prescribed_on", "-pk").first()
+    if prescription is None:
+        return ""
+    return rules.dose_above_ceiling(
+        prescription.daily_mg, course.current_weight_kg, course.formulation
+    )
 
 
 def acknowledge_flag(flag: CourseFlag, *, by, action: str, text: str = "") -> CourseFlag:

@@ -244,6 +244,9 @@ EMAIL_TIMEOUT = 10
 # A neutral sender: it shows on lock screens, so it names the clinic, not the treatment.
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Dermatology clinic <no-reply@localhost>")
 
+# The number the patient portal gives for "call the clinic" (after a stop, a dose to check).
+CLINIC_PHONE = env_str("CLINIC_PHONE", "+44 20 7946 0000")
+
 # Celery: the database is the truth, the broker only carries wake-ups (docs in DESIGN.md).
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
