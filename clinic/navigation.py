@@ -24,6 +24,7 @@ NAV_BY_ROLE: dict[Role, tuple[NavItem, ...]] = {
         NavItem("Enrol a patient", "patient-enrol"),
         NavItem("Pharmacies", "pharmacy-list"),
         NavItem("Dispense", "staff-dispense"),
+        NavItem("Refused actions", "refusals"),
     ),
     Role.CLINICAL_STAFF: (
         NavItem("Worklist", "staff-worklist"),
@@ -35,6 +36,7 @@ NAV_BY_ROLE: dict[Role, tuple[NavItem, ...]] = {
     Role.PHARMACIST: (NavItem("Dispensing", "pharmacy-home"),),
     Role.REGISTRY_ADMIN: (
         NavItem("Registry administration", "registry-admin-home"),
+        NavItem("Refused actions", "refusals"),
         NavItem("Admin site", "admin:index"),
     ),
     Role.PATIENT: (

@@ -5,11 +5,17 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from clinic.models import CourseFlag
+from clinic.refusal_tables import reasons_of, tried
+from clinic.refusal_views import REFUSAL_READERS
+from dosing.models import RefusedAction
 from registry.audit import history_entries
 from registry.forms import StatusForm
 from registry.models import Patient, PriorTreatment
 from registry.roles import STAFF_ROLES, Role, has_role, role_required
 from registry.views.patients import get_patient_for
+
+# The latest refusals on the page; the refusals page, filtered to the patient, has the rest.
+PATIENT_REFUSALS = 20
 
 
 @role_required(*STAFF_ROLES)
@@ -33,6 +39,11 @@ def patient_detail(request, pk):
         )
     )
     pregnancy_tests = list(patient.pregnancy_tests.all()[:6]) if patient.can_get_pregnant else []
+    refusals = list(
+        RefusedAction.objects.filter(patient=patient)
+        .select_related("user", "course", "pharmacy")
+        .order_by("-at", "-pk")[:PATIENT_REFUSALS]
+    )
     return render(
         request,
         "clinic/patient_detail.html",
@@ -46,6 +57,8 @@ def patient_detail(request, pk):
             "visits": visits,
             "open_flags": open_flags,
             "pregnancy_tests": pregnancy_tests,
+            "refusals": [(r, tried(r), reasons_of(r)) for r in refusals],
+            "can_read_refusals": has_role(request.user, *REFUSAL_READERS),
             "can_start_course": has_role(request.user, Role.PRESCRIBER)
             and not any(c.status in ("active", "planned") for c in courses),
             "status_form": StatusForm(initial={"status": patient.status}),

@@ -7,6 +7,7 @@ from clinic import (
     flag_views,
     patient_views,
     pregnancy_views,
+    refusal_views,
     two_factor_views,
     visit_views,
 )
@@ -54,6 +55,7 @@ urlpatterns = [
         name="course-prescribe-check",
     ),
     path("courses/<int:pk>/end/", course_views.course_end, name="course-end"),
+    path("refusals/", refusal_views.refusals, name="refusals"),
     path("", include("clinic.reminder_urls")),
     path("", include("clinic.portal_urls")),
     path("", include("registry.urls")),

@@ -6,6 +6,8 @@ from django.shortcuts import redirect, render
 from clinic import services
 from clinic.visit_forms import VisitForm
 from clinic.weights import latest_patient_weight_kg
+from dosing.models import RefusedAction
+from registry.refusals import refuse_invalid_form
 from registry.roles import STAFF_ROLES, role_required
 from registry.views.patients import get_patient_for
 
@@ -27,4 +29,6 @@ def visit_new(request, patient_pk):
         else:
             messages.success(request, f"Visit of {visit.visit_date:%-d %b %Y} saved.")
         return redirect(visit.course or patient)
+    if form.is_bound:  # an impossible weight, a date in the future: refused, and recorded
+        refuse_invalid_form(form, kind=RefusedAction.Kind.VISIT, by=request.user, patient=patient)
     return render(request, "clinic/visit_form.html", {"form": form, "patient": patient})

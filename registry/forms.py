@@ -171,6 +171,14 @@ class PriorTreatmentRowForm(forms.Form):
         kind = self.initial.get("kind") or self.data.get(self.add_prefix("kind"))
         return PriorTreatment.Kind(kind).label if kind else ""
 
+    @property
+    def row_label(self):
+        """How a refusal names this row (registry.refusals)."""
+        try:
+            return f"Earlier treatment {self.kind_label}" if self.kind_label else ""
+        except ValueError:  # a tampered kind is not a treatment's name
+            return ""
+
     def clean(self):
         data = super().clean()
         if not data.get("tried"):

@@ -5,13 +5,14 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django_tables2 import RequestConfig
-from django_tables2.export import TableExport
 from django_tables2.paginators import LazyPaginator
 
 from registry import services
+from registry.exports import export_response
 from registry.filters import PatientFilter
 from registry.forms import PatientForm, PriorTreatmentFormSet, StatusForm, prior_treatment_initial
 from registry.models import Patient
+from registry.refusals import refuse_invalid_form
 from registry.roles import STAFF_ROLES, Role, has_role, role_required
 from registry.tables import PatientTable
 
@@ -35,11 +36,9 @@ def patient_list(request):
     valid = patient_filter.is_valid()
     rows = patient_filter.qs if valid else queryset.none()
     table = PatientTable(rows, searching=valid and bool(patient_filter.form.cleaned_data["q"]))
-    export_format = request.GET.get("_export")
-    if TableExport.is_valid_format(export_format):
-        RequestConfig(request, paginate=False).configure(table)
-        exporter = TableExport(export_format, table, exclude_columns=())
-        return exporter.response("patients.csv")
+    export = export_response(request, table, "patients.csv")
+    if export is not None:
+        return export
     RequestConfig(
         request, paginate={"per_page": PAGE_SIZE, "paginator_class": LazyPaginator}
     ).configure(table)
@@ -67,6 +66,8 @@ def patient_enrol(request):
                 request, f"{patient.full_name} is enrolled with registry ID {patient.registry_id}."
             )
             return redirect(patient)
+        # An age under 12, a duplicate, a missing consent: refused, and recorded as such.
+        refuse_invalid_form(form, kind="enrol", by=request.user, formsets=[formset])
         return _render_patient_form(request, form, formset)
     initial = {"prescriber": request.user.pk} if has_role(request.user, Role.PRESCRIBER) else {}
     form = PatientForm(initial=initial)
@@ -84,6 +85,9 @@ def patient_edit(request, pk):
             services.update_patient(form, formset.cleaned_data, by=request.user)
             messages.success(request, "Changes saved.")
             return redirect(patient)
+        refuse_invalid_form(
+            form, kind="edit_patient", by=request.user, patient=patient, formsets=[formset]
+        )
         return _render_patient_form(request, form, formset, patient=patient)
     form = PatientForm(instance=patient)
     formset = PriorTreatmentFormSet(initial=prior_treatment_initial(patient), prefix="prior")
@@ -104,4 +108,6 @@ def patient_status(request, pk):
         else:
             messages.success(request, "Status changed.")
             return redirect(patient)
+    if form.errors:  # posted and refused, by the form or by the service
+        refuse_invalid_form(form, kind="edit_patient", by=request.user, patient=patient)
     return render(request, "registry/patient_status.html", {"form": form, "patient": patient})

@@ -112,6 +112,7 @@ TABLE = {
     "course-prescribe": (a_course, only(PRESCRIBER)),
     "course-prescribe-check": (a_course, only(PRESCRIBER)),
     "course-end": (a_course, only(PRESCRIBER)),
+    "refusals": ({}, only({"prescriber", "registry_admin"})),
     "portal-home": ({}, only({"patient"})),
     "portal-schedule": ({}, only({"patient"})),
     "portal-course-schedule": (a_course, only({"patient"})),

@@ -33,7 +33,7 @@ from clinic import follow_ups
 from clinic.models import CalendarFeed, CourseFlag, Reminder, Visit
 from clinic.models.flags import FlagKind
 from clinic.worklist import ROW_LIMIT
-from dosing.models import Dispense, Prescription, TreatmentCourse
+from dosing.models import Dispense, Prescription, RefusedAction, TreatmentCourse
 from registry.models import (
     CertificationChange,
     MonthlyConfirmation,
@@ -526,6 +526,29 @@ def grow_admin_log(world: World, n: int) -> None:
     )
 
 
+def grow_refusals(world: World, n: int) -> None:
+    """Refused actions of every kind by many users: half for the patient persona (its page),
+    half for other patients or none (enrolment), some naming the course or a pharmacy."""
+    users = [world.nurse, world.prescriber, *make_users(max(1, n // 20), Role.CLINICAL_STAFF)]
+    others = make_patients(max(1, n // 10), [world.prescriber])
+    kinds = list(RefusedAction.Kind.values)
+    RefusedAction.objects.bulk_create(
+        [
+            RefusedAction(
+                kind=kinds[k % len(kinds)],
+                user=users[k % len(users)],
+                at=NOW - datetime.timedelta(hours=k),
+                patient=world.patient if k % 2 else (others[k % len(others)] if k % 3 else None),
+                course=world.course if k % 4 == 1 else None,
+                pharmacy=world.pharmacy if k % 5 == 0 else None,
+                reasons=[f"Refused by the performance test ({k})", "A second reason."],
+                details={"weight_kg": "400", "notes": f"try {k}"},
+            )
+            for k in range(n)
+        ]
+    )
+
+
 @dataclass(frozen=True)
 class Grower:
     grow: object
@@ -552,6 +575,9 @@ GROWERS = {
     "own_patient": Grower(grow_own_patient, 5, 300),
     "own_course": Grower(grow_own_course, 5, 60),
     "admin_log": Grower(grow_admin_log, 10, 1000),
+    # The patient page shows 20 refusals; 10 is under it (5 of them the persona's).
+    "refusals": Grower(grow_refusals, 10, 1000),
+    "many_refusals": Grower(grow_refusals, 120, 1000),  # VARIANTS ask for page 2
 }
 
 # Pages whose query count legitimately changes with the data, by a fixed number of queries
@@ -583,7 +609,7 @@ GROWTH = {
     "staff-worklist": ("clinic_courses", "failed_reminders", "own_course"),
     "patient-list": ("patients",),
     "patient-enrol": ("patients",),  # the prescriber menu
-    "patient-detail": PATIENT_PAGE,
+    "patient-detail": (*PATIENT_PAGE, "refusals"),
     "patient-edit": PATIENT_PAGE,
     "patient-status": PATIENT_PAGE,
     "pharmacy-list": ("pharmacies",),
@@ -598,6 +624,7 @@ GROWTH = {
     "course-prescribe": COURSE_PAGE,
     "course-prescribe-check": COURSE_PAGE,
     "course-end": COURSE_PAGE,
+    "refusals": ("refusals", "patients"),
     "portal-home": PORTAL,
     "portal-schedule": PORTAL,
     "portal-course-schedule": PORTAL,
@@ -673,6 +700,13 @@ VARIANTS = {
         COURSE_PAGE,
     ),
     "reminders-failed page 2": ("reminders-failed", "page=2", ("many_failed_reminders",)),
+    "refusals filtered by patient, user and dates": (
+        "refusals",
+        "patient={registry_id}&user=okafor&date_from=2000-01-01&date_to=2999-12-31",
+        ("many_refusals",),
+    ),
+    "refusals filtered by kind": ("refusals", "kind=visit", ("many_refusals",)),
+    "refusals page 2, sorted oldest first": ("refusals", "page=2&sort=at", ("many_refusals",)),
 }
 
 
