@@ -1,6 +1,7 @@
 from django.conf import settings
 
 import clinic
+from clinic.flag_views import can_acknowledge
 from clinic.navigation import nav_items_for
 from clinic.two_factor import requires_second_factor
 
@@ -18,4 +19,7 @@ def frame(request):
         "nav_items": nav_items_for(user) if user is not None and not pending else [],
         "second_factor_pending": pending,
         "shows_two_factor_link": uses_second_factor and verified,
+        # Flag lists (worklist, course page, patient page) offer Acknowledge only to those who
+        # may; here once per page rather than in each view that lists flags.
+        "can_acknowledge": user is not None and not pending and can_acknowledge(user),
     }

@@ -9,7 +9,10 @@ from django.urls import reverse
 
 from clinic import services
 from clinic.models import CourseFlag
-from registry.roles import Role, role_required
+from registry.roles import Role, has_role, role_required
+
+# Who may acknowledge a flag (services.acknowledge_flag refuses anyone else).
+ACKNOWLEDGING_ROLES = (Role.PRESCRIBER,)
 
 
 class AcknowledgeForm(forms.Form):
@@ -24,7 +27,13 @@ class AcknowledgeForm(forms.Form):
     )
 
 
-@role_required(Role.PRESCRIBER)
+def can_acknowledge(user) -> bool:
+    """Whether pages show this user an Acknowledge button: only to the roles the view admits,
+    since anyone else would get a 404. Roles are cached on the user, so no query per row."""
+    return has_role(user, *ACKNOWLEDGING_ROLES)
+
+
+@role_required(*ACKNOWLEDGING_ROLES)
 def acknowledge(request, pk):
     flag = get_object_or_404(CourseFlag.objects.select_related("course__patient"), pk=pk)
     if not flag.is_open:

@@ -8,6 +8,18 @@ indexed), so it never rescans or duplicates earlier history. Re-running raises n
 unique constraints (one flag per course, kind and subject; one open flag per course and kind)
 turn duplicates into ON CONFLICT DO NOTHING, which also makes two runs at once safe. Works on
 PostgreSQL and SQLite.
+
+Flags after acknowledgement (docs/CLINICAL_RULES.md): an acknowledged flag is never raised again
+for the same subject (the flag_once_per_subject constraint), and a new subject raises a new flag
+only when it is a new finding:
+- REACHED_20_WEEKS, APPROACHING_20_WEEKS: subject "", so once per course, ever.
+- NODULES_DOWN_70: subject = the visit id. A later visit raises it again only when its nodule
+  count is lower than the count at every acknowledged flag of that kind for the course (the
+  NOT EXISTS below reads that count from the visit the acknowledged flag names), i.e. only
+  when the fall has gone further than what the prescriber already saw.
+- MOOD_SCREEN, POSITIVE_PREGNANCY: subject = the visit or test: each positive screen or test
+  is its own finding; the same one never raises twice.
+- FOLLOW_UP_OVERDUE: subject = the planned date: a newly planned date missed is a new finding.
 """
 
 from __future__ import annotations
@@ -46,6 +58,8 @@ QUERIES: dict[FlagKind, tuple[str, str]] = {
         "FROM dosing_treatmentcourse c "
         "WHERE c.status = 'active' AND c.start_date <= %(week_18_start)s",
     ),
+    # The visit id is compared as text (CAST(fv.id AS TEXT)), never subject_key cast to a
+    # number: PostgreSQL may evaluate a cast on rows of other kinds ('' or a date) and fail.
     FlagKind.NODULES_DOWN_70: (
         "CAST(v.id AS TEXT), %(now)s, 'Nodule count ' || CAST(v.nodule_count AS TEXT) || "
         "' from ' || CAST(c.baseline_nodule_count AS TEXT) || ' at baseline (R9)', '', ''",
@@ -53,7 +67,12 @@ QUERIES: dict[FlagKind, tuple[str, str]] = {
         WHERE c.status = 'active' AND c.baseline_nodule_count > 0
           AND 10 * v.nodule_count < 3 * c.baseline_nodule_count
           AND v.id = (SELECT v2.id FROM clinic_visit v2 WHERE v2.course_id = c.id
-                      ORDER BY v2.visit_date DESC, v2.id DESC LIMIT 1)""",
+                      ORDER BY v2.visit_date DESC, v2.id DESC LIMIT 1)
+          AND NOT EXISTS (
+              SELECT 1 FROM clinic_courseflag f
+              JOIN clinic_visit fv ON fv.course_id = c.id AND CAST(fv.id AS TEXT) = f.subject_key
+              WHERE f.course_id = c.id AND f.kind = 'nodules_down_70'
+                AND f.acknowledged_at IS NOT NULL AND fv.nodule_count <= v.nodule_count)""",
     ),
     FlagKind.FOLLOW_UP_OVERDUE: (
         "CAST(v.next_follow_up AS TEXT), %(now)s, 'Planned follow-up on ' || "

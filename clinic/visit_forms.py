@@ -6,10 +6,18 @@ import datetime
 from decimal import Decimal
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 
 from clinic.models import Visit
-from clinic.models.visits import Contraception, SideEffect
+from clinic.models.visits import (
+    NODULE_COUNT_MAX,
+    NODULE_COUNT_MAX_MESSAGE,
+    Contraception,
+    SideEffect,
+    lipid_bound_errors,
+    liver_enzyme_validators,
+)
 from registry.models import PregnancyTest
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -107,6 +115,15 @@ class VisitForm(forms.ModelForm):
             }
         )
         self.fields["nodule_count"].error_messages["min_value"] = "A count cannot be negative."
+        # The model's plausible bounds (clinic/models/visits.py), checked by the form fields
+        # themselves so the message naming the bound sits next to the field.
+        self.fields["nodule_count"].validators.append(
+            MaxValueValidator(NODULE_COUNT_MAX, NODULE_COUNT_MAX_MESSAGE)
+        )
+        for name in ("alt", "ast"):  # a minimum of 1 replaces the field's 0: one message for -1
+            field = self.fields[name]
+            field.validators = [v for v in field.validators if not isinstance(v, MinValueValidator)]
+            field.validators += liver_enzyme_validators(name.upper())
         self.asks_weight_confirmation = False
         if not patient.can_get_pregnant:
             for name in ("test_specimen_date", "test_result", "test_setting", "contraception"):
@@ -129,6 +146,9 @@ class VisitForm(forms.ModelForm):
         visit_day, follow_up = data.get("visit_date"), data.get("next_follow_up")
         if visit_day and follow_up and follow_up <= visit_day:
             self.add_error("next_follow_up", "The next follow-up must be after this visit.")
+        # Lipid bounds depend on the unit chosen, another field: checked here, shown on the value.
+        for name, message in lipid_bound_errors(data).items():
+            self.add_error(name, message)
         if "other" in (data.get("side_effects") or []) and not data.get("side_effects_other"):
             self.add_error("side_effects_other", "Describe the other side effect.")
         weight = data.get("weight_kg")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -46,6 +48,69 @@ class LipidUnit(models.TextChoices):
     MMOL_L = "mmol/L", "mmol/L"
 
 
+# Plausible bounds for the numbers typed at a visit. A value outside is a slip (100000 nodules,
+# a mmol/L value with mg/dL chosen), refused with the bound and the unit; each bound is wide
+# enough that a real value, however extreme, still goes in.
+NODULE_COUNT_MAX = 500  # total inflammatory nodules: severe acne counts tens; 500 leaves room
+LIVER_ENZYME_MIN = 1  # U/L: a measured ALT/AST is never 0; a 0 is a blank typed as a number
+LIVER_ENZYME_MAX = 10_000  # U/L: above the peaks of acute liver failure (a few thousand)
+LIPID_BOUNDS: dict[str, dict[str, tuple[Decimal, Decimal]]] = {
+    # mmol/L = mg/dL / 88.57. Fasting values under 10 mg/dL are not reported; isotretinoin
+    # hypertriglyceridaemia above 5,000 mg/dL is published, 9,000 leaves room (field: 9999.99).
+    "triglycerides": {
+        LipidUnit.MG_DL: (Decimal(10), Decimal(9000)),
+        LipidUnit.MMOL_L: (Decimal("0.1"), Decimal(100)),
+    },
+    # mmol/L = mg/dL / 38.67. 30 mg/dL: abetalipoproteinaemia; 1,500 mg/dL: above homozygous
+    # familial hypercholesterolaemia (about 1,000).
+    "total_cholesterol": {
+        LipidUnit.MG_DL: (Decimal(30), Decimal(1500)),
+        LipidUnit.MMOL_L: (Decimal("0.8"), Decimal(40)),
+    },
+}
+LIPID_UNIT_FIELD = {"triglycerides": "triglycerides_unit", "total_cholesterol": "cholesterol_unit"}
+LIPID_NAME = {"triglycerides": "triglyceride value", "total_cholesterol": "total cholesterol"}
+
+
+def bound_message(edge: str, bound, unit: str, what: str, check: str = "value") -> str:
+    """'500 is the highest nodule count accepted; check the count.' (edge: lowest/highest)."""
+    return (
+        f"{bound:,}{f' {unit}' if unit else ''} is the {edge} {what} accepted; check the {check}."
+    )
+
+
+NODULE_COUNT_MAX_MESSAGE = bound_message("highest", NODULE_COUNT_MAX, "", "nodule count", "count")
+
+
+def liver_enzyme_validators(name: str) -> list:
+    return [
+        MinValueValidator(LIVER_ENZYME_MIN, bound_message("lowest", LIVER_ENZYME_MIN, "U/L", name)),
+        MaxValueValidator(
+            LIVER_ENZYME_MAX, bound_message("highest", LIVER_ENZYME_MAX, "U/L", name)
+        ),
+    ]
+
+
+def lipid_bound_errors(values: Mapping) -> dict[str, str]:
+    """A message per lipid value outside the bounds of its own unit: the unit is a separate
+    field, so this is a check across fields (Visit.clean and VisitForm.clean)."""
+    errors = {}
+    for field, bounds in LIPID_BOUNDS.items():
+        value, unit = values.get(field), values.get(LIPID_UNIT_FIELD[field])
+        if value is None or unit not in bounds:
+            continue  # no value, or an unknown unit (refused by the unit's own choices)
+        low, high = bounds[unit]
+        if value < low:
+            errors[field] = bound_message(
+                "lowest", low, unit, LIPID_NAME[field], "value and the unit"
+            )
+        elif value > high:
+            errors[field] = bound_message(
+                "highest", high, unit, LIPID_NAME[field], "value and the unit"
+            )
+    return errors
+
+
 class Visit(models.Model):
     patient = models.ForeignKey("registry.Patient", on_delete=models.PROTECT, related_name="visits")
     course = models.ForeignKey(
@@ -62,7 +127,10 @@ class Visit(models.Model):
         decimal_places=1,
         validators=[MinValueValidator(Decimal(25)), MaxValueValidator(Decimal(250))],
     )
-    nodule_count = models.PositiveIntegerField("total inflammatory nodule count")
+    nodule_count = models.PositiveIntegerField(
+        "total inflammatory nodule count",
+        validators=[MaxValueValidator(NODULE_COUNT_MAX, NODULE_COUNT_MAX_MESSAGE)],
+    )
     side_effects = models.JSONField(default=list, blank=True)
     side_effects_other = models.CharField(max_length=200, blank=True)
     phq2_interest = models.PositiveSmallIntegerField(
@@ -80,8 +148,12 @@ class Visit(models.Model):
     cholesterol_unit = models.CharField(
         max_length=8, choices=LipidUnit.choices, default=LipidUnit.MG_DL
     )
-    alt = models.PositiveIntegerField("ALT (U/L)", null=True, blank=True)
-    ast = models.PositiveIntegerField("AST (U/L)", null=True, blank=True)
+    alt = models.PositiveIntegerField(
+        "ALT (U/L)", null=True, blank=True, validators=liver_enzyme_validators("ALT")
+    )
+    ast = models.PositiveIntegerField(
+        "AST (U/L)", null=True, blank=True, validators=liver_enzyme_validators("AST")
+    )
     pregnancy_test = models.OneToOneField(
         "registry.PregnancyTest",
         on_delete=models.PROTECT,
@@ -115,6 +187,14 @@ class Visit(models.Model):
 
         super().save(*args, **kwargs)
         note_visit(self)
+
+    def clean(self):
+        super().clean()
+        errors = lipid_bound_errors(
+            {name: getattr(self, name) for name in (*LIPID_BOUNDS, *LIPID_UNIT_FIELD.values())}
+        )
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def phq2_score(self) -> int:

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from clinic import services
 from clinic.flagging import raise_flags
 from clinic.models import CourseFlag, FlagKind, Visit
 from tests.course_fixtures import TODAY, days_ago
@@ -110,6 +111,97 @@ def test_an_acknowledged_flag_is_not_raised_again(male_patient, start_course, pr
     flag.acknowledged_by, flag.acknowledged_at = prescriber, flag.raised_at
     flag.action = "continue"
     flag.save()
+    assert raise_flags().raised == 0
+
+
+# Flags after acknowledgement (docs/CLINICAL_RULES.md) ------------------------------------------
+
+
+def acknowledge(course, kind, prescriber):
+    flag = CourseFlag.objects.get(course=course, kind=kind, acknowledged_at=None)
+    return services.acknowledge_flag(flag, by=prescriber, action="continue")
+
+
+def nodule_flags(course):
+    return list(
+        CourseFlag.objects.filter(course=course, kind=FlagKind.NODULES_DOWN_70)
+        .order_by("pk")
+        .values_list("detail", "acknowledged_at")
+    )
+
+
+@pytest.mark.parametrize(
+    ("later_count", "raised_again"),
+    [(5, False), (6, False), (4, True), (0, True)],  # acknowledged at 5 of 20
+)
+@pytest.mark.parametrize("one_course", [False, True])  # the nightly run, or a visit's save
+def test_an_acknowledged_nodule_flag_is_raised_again_only_for_a_lower_count(
+    male_patient, start_course, nurse, prescriber, later_count, raised_again, one_course
+):
+    course = start_course(male_patient, nodules=20, start_date=days_ago(60))
+    visit(course, nurse, nodules=5, on=days_ago(30))
+    raise_flags()
+    acknowledge(course, FlagKind.NODULES_DOWN_70, prescriber)
+    visit(course, nurse, nodules=later_count, on=days_ago(1))
+    run = raise_flags(course_id=course.pk if one_course else None)
+    assert run.raised == int(raised_again)
+    flags = nodule_flags(course)
+    assert len(flags) == 1 + raised_again
+    if raised_again:
+        assert flags[-1] == (f"Nodule count {later_count} from 20 at baseline (R9)", None)
+    assert raise_flags().raised == 0  # and a second run raises nothing new
+
+
+def test_each_acknowledgement_moves_the_count_a_new_nodule_flag_must_beat(
+    male_patient, start_course, nurse, prescriber
+):
+    course = start_course(male_patient, nodules=20, start_date=days_ago(90))
+    planned = TODAY + datetime.timedelta(days=28)  # no overdue flag in the way
+    for count, on, raised in [(5, 60, 1), (4, 45, 1), (5, 30, 0), (4, 15, 0), (3, 1, 1)]:
+        visit(course, nurse, nodules=count, on=days_ago(on), follow_up=planned)
+        assert raise_flags().raised == raised, f"count {count}"
+        if raised:
+            acknowledge(course, FlagKind.NODULES_DOWN_70, prescriber)
+    assert [detail.split()[2] for detail, _ in nodule_flags(course)] == ["5", "4", "3"]
+
+
+def test_an_open_nodule_flag_is_not_raised_twice_for_a_lower_count(
+    male_patient, start_course, nurse
+):
+    course = start_course(male_patient, nodules=20, start_date=days_ago(60))
+    visit(course, nurse, nodules=5, on=days_ago(30))
+    raise_flags()
+    visit(course, nurse, nodules=2, on=days_ago(1))
+    assert raise_flags().raised == 0  # one open flag per course and kind: it is still open
+    assert len(nodule_flags(course)) == 1
+
+
+def test_an_acknowledged_mood_flag_is_raised_again_only_for_another_visit(
+    male_patient, start_course, nurse, prescriber
+):
+    course = start_course(male_patient, start_date=days_ago(60))
+    first = visit(course, nurse, nodules=10, on=days_ago(30), phq=(2, 1))
+    raise_flags()
+    acknowledge(course, FlagKind.MOOD_SCREEN, prescriber)
+    assert raise_flags().raised == 0  # the same visit never again
+    visit(course, nurse, nodules=10, on=days_ago(1), phq=(3, 0))
+    assert raise_flags().raised == 1  # a new positive screen is a new finding (R20)
+    assert raise_flags().raised == 0
+    keys = CourseFlag.objects.filter(course=course, kind=FlagKind.MOOD_SCREEN)
+    assert sorted(keys.values_list("subject_key", flat=True))[0] == str(first.pk)
+    assert keys.count() == 2
+
+
+def test_an_acknowledged_overdue_flag_is_raised_again_only_for_a_new_planned_date(
+    male_patient, start_course, nurse, prescriber
+):
+    course = start_course(male_patient, start_date=days_ago(80))
+    visit(course, nurse, nodules=10, on=days_ago(60), follow_up=days_ago(40))
+    raise_flags()
+    acknowledge(course, FlagKind.FOLLOW_UP_OVERDUE, prescriber)
+    assert raise_flags().raised == 0
+    visit(course, nurse, nodules=10, on=days_ago(38), follow_up=days_ago(10))
+    assert raise_flags().raised == 1  # the newly planned visit was missed too
     assert raise_flags().raised == 0
 
 

@@ -1,6 +1,7 @@
 """Entering visits: plausibility checks, the pregnancy test (R18), flags raised at once."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -80,6 +81,98 @@ def test_implausible_values_are_refused_with_a_message(
     assert response.status_code == 200
     assert message in " ".join(response.context["form"].errors[field])
     assert not Visit.objects.exists()
+
+
+NODULES_MAX = "500 is the highest nodule count accepted; check the count."
+TG, CHOL = "triglyceride value", "total cholesterol"
+UNIT = {"triglycerides": "triglycerides_unit", "total_cholesterol": "cholesterol_unit"}
+
+
+def lab(edge, bound, what):
+    return f"{bound} is the {edge} {what} accepted; check the value and the unit."
+
+
+# (field, unit or None, accepted at the bound, one past it, the message)
+BOUNDS = [
+    ("nodule_count", None, "500", "501", NODULES_MAX),
+    ("nodule_count", None, "0", "100000", NODULES_MAX),
+    ("triglycerides", "mg/dL", "10", "9.99", lab("lowest", "10 mg/dL", TG)),
+    ("triglycerides", "mg/dL", "9000", "9000.01", lab("highest", "9,000 mg/dL", TG)),
+    ("triglycerides", "mmol/L", "0.1", "0.09", lab("lowest", "0.1 mmol/L", TG)),
+    ("triglycerides", "mmol/L", "100", "100.01", lab("highest", "100 mmol/L", TG)),
+    ("total_cholesterol", "mg/dL", "30", "29.99", lab("lowest", "30 mg/dL", CHOL)),
+    ("total_cholesterol", "mg/dL", "1500", "1500.01", lab("highest", "1,500 mg/dL", CHOL)),
+    ("total_cholesterol", "mmol/L", "0.8", "0.79", lab("lowest", "0.8 mmol/L", CHOL)),
+    ("total_cholesterol", "mmol/L", "40", "40.01", lab("highest", "40 mmol/L", CHOL)),
+    ("alt", None, "1", "0", "1 U/L is the lowest ALT accepted; check the value."),
+    ("alt", None, "10000", "10001", "10,000 U/L is the highest ALT accepted; check the value."),
+    ("ast", None, "1", "0", "1 U/L is the lowest AST accepted; check the value."),
+    ("ast", None, "10000", "10001", "10,000 U/L is the highest AST accepted; check the value."),
+]
+
+
+@pytest.mark.parametrize(("field", "unit", "accepted", "refused", "message"), BOUNDS)
+def test_each_visit_number_has_plausible_bounds(
+    client,
+    nurse,
+    course,
+    django_capture_on_commit_callbacks,
+    field,
+    unit,
+    accepted,
+    refused,
+    message,
+):
+    values = {UNIT[field]: unit} if unit else {}
+    response = post(
+        client,
+        nurse,
+        course.patient,
+        django_capture_on_commit_callbacks,
+        **values,
+        **{field: refused},
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors[field] == [message]
+    html = response.content.decode()
+    assert f'id="error_1_id_{field}"' in html  # shown under its own field
+    assert message in html
+    assert not Visit.objects.exists()
+    response = post(
+        client,
+        nurse,
+        course.patient,
+        django_capture_on_commit_callbacks,
+        **values,
+        **{field: accepted},
+    )
+    assert response.status_code == 302
+    assert Decimal(getattr(Visit.objects.get(), field)) == Decimal(accepted)
+
+
+def test_the_visit_model_refuses_implausible_numbers_too(course, nurse):
+    from django.core.exceptions import ValidationError
+
+    visit = Visit(
+        patient=course.patient,
+        course=course,
+        visit_date=TODAY,
+        weight_kg=70,
+        nodule_count=100000,
+        phq2_interest=0,
+        phq2_mood=0,
+        triglycerides=180,  # mg/dL would be fine: this is a mg/dL value with mmol/L chosen
+        triglycerides_unit="mmol/L",
+        alt=10001,
+        recorded_by=nurse,
+    )
+    with pytest.raises(ValidationError) as refused:
+        visit.full_clean()
+    assert refused.value.message_dict == {
+        "nodule_count": [NODULES_MAX],
+        "triglycerides": [lab("highest", "100 mmol/L", TG)],
+        "alt": ["10,000 U/L is the highest ALT accepted; check the value."],
+    }
 
 
 def test_a_weight_change_over_10_percent_asks_for_confirmation(

@@ -98,6 +98,24 @@ def test_a_nurse_cannot_acknowledge(client, nurse, male_patient, start_course):
     )
 
 
+def test_only_a_prescriber_is_offered_acknowledge(
+    client, nurse, prescriber, male_patient, start_course
+):
+    """A nurse sees the open flags read-only (the acknowledge page would be a 404 for them)."""
+    course = start_course(male_patient, start_date=days_ago(150))
+    raise_flags()
+    flag = CourseFlag.objects.filter(course=course).first()
+    link = reverse("flag-acknowledge", args=[flag.pk])
+    pages = [reverse("staff-worklist"), course.get_absolute_url()]
+    for user, offered in [(nurse, False), (prescriber, True)]:
+        client.force_login(user)
+        for url in pages:
+            html = client.get(url).content.decode()
+            assert flag.get_kind_display() in html
+            assert (link in html, ">Acknowledge</a>" in html) == (offered, offered), (user, url)
+            assert ("for a prescriber" in html.lower()) is not offered
+
+
 def flagged_courses(count, *, prescriber, nurse, start_course):
     """`count` courses at day 150 with a 95% fall in nodules: three open flags each."""
     for _ in range(count):
