@@ -186,10 +186,13 @@ def test_pharmacist_at_a_suspended_pharmacy_sees_why_and_no_button(
     prescription = prescribe(start_course(male_patient))
 
     sign_in(page, live_server, pharmacist, password, "pharmacy-home")
+    expect(page.get_by_test_id("dispense-status")).to_contain_text("suspended")
     look_up(page, male_patient.registry_id)
-    card = page.get_by_test_id("prescription")
-    expect(card).to_contain_text(f"Prescription {prescription.pk} for {male_patient.full_name}")
-    expect(card.get_by_test_id("blockers")).to_contain_text("suspended")
+    # A pharmacy that may not dispense today looks nobody up (R17): the reason sits next to
+    # the field, and nothing about the patient shows.
+    expect(page.locator("body")).to_contain_text("certification is not active today")
+    expect(page.get_by_test_id("prescription")).to_have_count(0)
+    expect(page.locator("body")).not_to_contain_text(male_patient.full_name)
     expect(page.get_by_role("button", name="Authorize dispense")).to_have_count(0)
     assert not Dispense.objects.filter(prescription=prescription).exists()
     assert console_errors == []

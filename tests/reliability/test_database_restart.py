@@ -37,7 +37,7 @@ from tests.reliability.support import (
 
 pytestmark = [pytest.mark.worker, pytest.mark.redis]
 
-REMINDERS = 600
+REMINDERS = 1500  # enough that the batch is still going when the outage ends
 BATCH = 100
 AWAY_WHEN_RECEIVED = 150
 AWAY_SECONDS = 3.0
