@@ -19,7 +19,7 @@ from clinic.labs import labs_of
 from clinic.reminders import schedule_course_end_reminders, schedule_prescription_reminders
 from clinic.weights import latest_weight_kg
 from dosing import rules, services
-from dosing.course_data import course_figures, live_dispense
+from dosing.course_data import course_figures
 from dosing.models import RefusedAction, TreatmentCourse
 from dosing.schedule import Kind, dose_runs
 from registry.refusals import refuse_invalid_form
@@ -87,11 +87,11 @@ def _prescribing_context(course, form, weight):
     today = timezone.localdate()
     open_prescription, covering, covering_days = None, None, 0
     for rx in figures.prescriptions:
-        live = live_dispense(rx)
+        live = rx.live_dispense()
         if rx.voided_at is None and live is None:
             open_prescription = rx
-        elif live is not None and live.days_covered:
-            left = (live.dispensed_on - today).days + live.days_covered
+        elif live is not None:
+            left = live.as_supply().days_left(today)
             if left > rules.ALLOWED_OVERLAP_DAYS:
                 covering, covering_days = live, left
     return {

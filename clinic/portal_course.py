@@ -16,7 +16,7 @@ from django.http import Http404
 from clinic.models import Visit
 from clinic.weights import latest_weight_kg
 from dosing import services as dosing
-from dosing.course_data import CourseFigures, course_figures, live_dispense
+from dosing.course_data import CourseFigures, course_figures
 from dosing.models import Dispense, Prescription, TreatmentCourse
 from dosing.schedule import Entry, Kind
 from registry.models import Patient
@@ -160,11 +160,11 @@ def start_page(course: TreatmentCourse, today: datetime.date) -> StartPage:
         next_test = next_visit.date if at_visit else planned_test
     # The newest prescription still standing (a voided one that was never handed out is gone);
     # none once the course has ended. "Ready to collect" only when the one decision agrees.
-    standing = [rx for rx in figures.prescriptions if rx.voided_at is None or live_dispense(rx)]
+    standing = [rx for rx in figures.prescriptions if rx.voided_at is None or rx.live_dispense()]
     pick_up = None
-    if standing and (running or live_dispense(standing[-1])):
+    if standing and (running or standing[-1].live_dispense()):
         current = standing[-1]  # ordered by prescribed_on, pk
-        dispense = live_dispense(current)
+        dispense = current.live_dispense()
         may_collect = dispense is None and dosing.dispense_decision(current, on=today).allowed
         pick_up = PickUp(current, dispense, today, may_collect)
     dose_needs_check = bool(figures.ceiling_reason)

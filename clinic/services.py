@@ -9,8 +9,8 @@ from django.utils import timezone
 from clinic.flagging import raise_flags
 from clinic.models import CourseFlag, FlagKind, Visit
 from clinic.reminders import schedule_course_end_reminders, schedule_visit_reminders
-from dosing import rules
 from dosing import services as dosing
+from dosing.course_data import course_figures
 from dosing.models import TreatmentCourse
 from registry.audit import changed_by
 from registry.models import Patient, PregnancyTest
@@ -97,16 +97,11 @@ def flag_dose_above_ceiling(course: TreatmentCourse, *, by=None):
 
 
 def running_dose_above_ceiling(course: TreatmentCourse) -> str:
-    """The reason, when the dose in force (the newest supply not voided) is above the
-    ceiling for the latest weight, else ''."""
+    """The reason, when the dose in force is above the ceiling for the latest weight, else ''
+    (the same figures the course page and the portal read)."""
     if not course.is_active:
         return ""
-    prescription = course.prescriptions.not_voided().order_by("-prescribed_on", "-pk").first()
-    if prescription is None:
-        return ""
-    return rules.dose_above_ceiling(
-        prescription.daily_mg, course.current_weight_kg, course.formulation
-    )
+    return course_figures(course, weight_kg=course.current_weight_kg).ceiling_reason
 
 
 def acknowledge_flag(flag: CourseFlag, *, by, action: str, text: str = "") -> CourseFlag:

@@ -74,10 +74,6 @@ class CourseFigures:
         )
 
 
-def live_dispense(prescription: Prescription) -> Dispense | None:
-    return next((d for d in prescription.dispenses.all() if d.reversed_at is None), None)
-
-
 def course_figures(
     course: TreatmentCourse, *, weight_kg, today: datetime.date | None = None
 ) -> CourseFigures:
@@ -93,7 +89,7 @@ def course_figures(
     supplies, taken, daily = [], Decimal(0), Decimal(0)
     supplied_until = today - datetime.timedelta(days=1)
     for rx in prescriptions:
-        dispense = live_dispense(rx)
+        dispense = rx.live_dispense()
         if dispense is None and rx.voided_at is not None:
             continue  # voided before it was handed out: no doses, no pick-up
         starts = dispense.dispensed_on if dispense else rx.prescribed_on

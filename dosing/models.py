@@ -222,6 +222,10 @@ class Prescription(models.Model):
     def is_voided(self) -> bool:
         return self.voided_at is not None
 
+    def live_dispense(self) -> Dispense | None:
+        """The dispense not reversed, if any (read from prefetched dispenses when there)."""
+        return next((d for d in self.dispenses.all() if d.reversed_at is None), None)
+
 
 class DispenseQuerySet(models.QuerySet):
     def live(self):
@@ -283,6 +287,12 @@ class Dispense(models.Model):
     @property
     def dispensed_on(self) -> datetime.date:
         return timezone.localdate(self.authorized_at)
+
+    def as_supply(self) -> rules.LiveSupply:
+        """What the patient holds from it, as the one decision reads it (rules.decide)."""
+        return rules.LiveSupply(
+            self.dispensed_on, self.days_covered, Decimal(self.prescription.daily_mg)
+        )
 
     @property
     def days_covered(self) -> int:

@@ -63,6 +63,7 @@ class RegimenCheck:
     refusals: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     combinations: tuple[tuple[int, ...], ...] = ()
+    above_ceiling: bool = False  # one of the refusals is the R2 ceiling
 
     @property
     def accepted(self) -> bool:
@@ -129,6 +130,7 @@ def check_regimen(mg_per_dose, doses_per_day, weight_kg, formulation) -> Regimen
 
     ceiling = weight * product.ceiling_daily_mg_per_kg
     if check.daily_mg > ceiling:
+        check.above_ceiling = True
         check.refusals.append(
             f"{check.summary}; the ceiling is {number(product.ceiling_daily_mg_per_kg)} "
             f"mg/kg/day ({number(ceiling)} mg/day) (R2)."
@@ -354,6 +356,7 @@ class Decision:
     refusals: tuple[str, ...]
     warnings: tuple[str, ...] = ()
     relies_on_test: datetime.date | None = None  # the negative test behind the window (R14)
+    ceiling_reason: str = ""  # the R2/R6 refusal among `refusals`, if any
 
     @property
     def allowed(self) -> bool:
@@ -544,4 +547,4 @@ def decide(snap: Snapshot) -> Decision:
                 f"the course's target of {number(_as_decimal(course.target_mg_per_kg))} mg/kg "
                 "(R7)."
             )
-    return Decision(tuple(refusals), tuple(warnings), relied_on)
+    return Decision(tuple(refusals), tuple(warnings), relied_on, ceiling)

@@ -21,9 +21,6 @@ from registry.audit import changed_by
 from registry.models import Patient, Pharmacy, PregnancyTest
 from registry.roles import Role, has_role
 
-PREGNANCY_TEST_WINDOW_DAYS = 7  # R14: day 1 is the specimen date
-FIRST_TESTS_MIN_GAP_DAYS = 19  # R14: two negative tests before the first prescription
-NON_PREGNANCY_WINDOW_DAYS = 30  # R15: from the office visit
 MIN_DAYS_BETWEEN_COURSES = 56  # R10: 8 weeks off therapy
 
 
@@ -239,52 +236,15 @@ def prescribe(
         reasons = list(check.refusals)
         if not has_role(by, Role.PRESCRIBER):
             reasons.insert(0, "Only a prescriber can write a prescription.")
-        if reasons:
-            details = {
-                "mg_per_dose": str(mg_per_dose),
-                "doses_per_day": doses_per_day,
-                "weight_kg": str(weight_kg),
-                "days_supply": days_supply,
-            }
-            refusal = (RefusedAction.Kind.PRESCRIBE, reasons)
-        else:
-            refusal = None
-            opens, closes = pick_up_window(
-                patient,
-                visit_date=prescribed_on,
-                test_day=decision.relies_on_test,
-                limit=course.limit_date,
-                days_supply=int(days_supply),
-            )
-            test = (
-                patient.pregnancy_tests.filter(
-                    specimen_date=decision.relies_on_test, result=PregnancyTest.Result.NEGATIVE
-                ).first()
-                if decision.relies_on_test
-                else None
-            )
-            prescription = Prescription(
-                course=course,
-                prescribed_on=prescribed_on,
-                prescribed_by=by,
-                weight_kg=weight_kg,
-                mg_per_dose=int(mg_per_dose),
-                doses_per_day=doses_per_day,
-                formulation=course.formulation,
-                capsules_per_dose=list(check.combinations[0]),
-                days_supply=days_supply,
-                pregnancy_test=test,
-                window_opens=opens,
-                window_closes=closes,
-                warnings=list(check.warnings),
-                written_can_get_pregnant=patient.can_get_pregnant,
-            )
-            changed_by(prescription, by).save()
-            void_open_prescriptions(
+        if not reasons:
+            prescription = _write_prescription(
                 course,
                 by=by,
-                reason=f"Replaced by the prescription of {_day(prescribed_on)}.",
-                replaced_by=prescription,
+                prescribed_on=prescribed_on,
+                weight_kg=weight_kg,
+                check=check,
+                relies_on_test=decision.relies_on_test,
+                days_supply=int(days_supply),
             )
             if replace_reason.strip():
                 _end_live_supplies(
@@ -295,8 +255,62 @@ def prescribe(
                 )
             if after_save is not None:
                 after_save(prescription)  # e.g. the caller's reminders, in the same transaction
-    if refusal is not None:
-        _refuse(*refusal, by=by, patient=patient, course=course, details=details)
+            return prescription
+    _refuse(
+        RefusedAction.Kind.PRESCRIBE,
+        reasons,
+        by=by,
+        patient=patient,
+        course=course,
+        details={
+            "mg_per_dose": str(mg_per_dose),
+            "doses_per_day": doses_per_day,
+            "weight_kg": str(weight_kg),
+            "days_supply": days_supply,
+        },
+    )
+
+
+def _write_prescription(
+    course, *, by, prescribed_on, weight_kg, check, relies_on_test, days_supply
+) -> Prescription:
+    """Save an allowed prescription and void the one it replaces (R13, one supply at a time)."""
+    patient = course.patient
+    opens, closes = pick_up_window(
+        patient,
+        visit_date=prescribed_on,
+        test_day=relies_on_test,
+        limit=course.limit_date,
+        days_supply=days_supply,
+    )
+    test = (
+        patient.pregnancy_tests.negative().filter(specimen_date=relies_on_test).first()
+        if relies_on_test
+        else None
+    )
+    prescription = Prescription(
+        course=course,
+        prescribed_on=prescribed_on,
+        prescribed_by=by,
+        weight_kg=weight_kg,
+        mg_per_dose=int(check.mg_per_dose),
+        doses_per_day=check.doses_per_day,
+        formulation=course.formulation,
+        capsules_per_dose=list(check.combinations[0]),
+        days_supply=days_supply,
+        pregnancy_test=test,
+        window_opens=opens,
+        window_closes=closes,
+        warnings=list(check.warnings),
+        written_can_get_pregnant=patient.can_get_pregnant,
+    )
+    changed_by(prescription, by).save()
+    void_open_prescriptions(
+        course,
+        by=by,
+        reason=f"Replaced by the prescription of {_day(prescribed_on)}.",
+        replaced_by=prescription,
+    )
     return prescription
 
 
@@ -340,10 +354,9 @@ def prescription_decision(
         replacing=replacing,
     )
     decision = rules.decide(snap)
-    check.refusals.extend(r for r in decision.refusals if r not in check.refusals)
     # The ceiling reason comes once: the regimen check words it for the weight given.
-    if any("(R2)" in r for r in check.refusals):
-        check.refusals[:] = [r for r in check.refusals if "(R2, R6)" not in r]
+    skip = {decision.ceiling_reason} if check.above_ceiling else set()
+    check.refusals.extend(r for r in decision.refusals if r not in check.refusals and r not in skip)
     check.warnings.extend(w for w in decision.warnings if w not in check.warnings)
     return check, decision
 
@@ -406,7 +419,7 @@ def _pharmacy_on_file(pharmacy: Pharmacy | None) -> rules.PharmacyOnFile | None:
 
 
 def supply_asked(prescription: Prescription, *, pharmacy: Pharmacy | None = None):
-    live = next((d for d in prescription.dispenses.all() if d.reversed_at is None), None)
+    live = prescription.live_dispense()
     return rules.SupplyAsked(
         mg_per_dose=Decimal(prescription.mg_per_dose),
         doses_per_day=prescription.doses_per_day,
@@ -457,11 +470,7 @@ def snapshot(
         .exclude(prescription_id=exclude_prescription)
         .select_related("prescription")
     )
-    live = tuple(
-        rules.LiveSupply(d.dispensed_on, d.days_covered, Decimal(d.prescription.daily_mg))
-        for d in live_rows
-        if d.days_covered > 0
-    )
+    live = tuple(d.as_supply() for d in live_rows if d.days_covered > 0)
     written_before = course.prescriptions.exclude(pk=exclude_prescription).exists()
     opened = (
         course.prescriptions.not_voided()
@@ -566,16 +575,6 @@ def authorize_dispense(
     _refuse(RefusedAction.Kind.DISPENSE, reasons, by=by, details={"on": str(on)}, **related)
 
 
-def dispense_blockers(
-    prescription: Prescription, pharmacy: Pharmacy | None, on: datetime.date
-) -> list[str]:
-    """What stops this pharmacy dispensing this prescription on `on` (empty: nothing)."""
-    return list(dispense_decision(prescription, on=on, pharmacy=pharmacy).refusals)
-
-
-# Cumulative dose ---------------------------------------------------------------------------
-
-
 def supplies_of(course: TreatmentCourse) -> list[rules.Supply]:
     rows = (
         Dispense.objects.live().filter(prescription__course=course).select_related("prescription")
@@ -592,40 +591,38 @@ def stop_for_positive_test(patient: Patient, *, by, day: datetime.date, after_en
     """R18, the one place: a positive pregnancy test stops the patient's planned and active
     courses at once, voids what is written and ends the supply handed out. Returns the courses
     stopped. Called inside the transaction that records the test."""
-    stopped = []
-    for course in patient.courses.filter(
-        status__in=(TreatmentCourse.Status.ACTIVE, TreatmentCourse.Status.PLANNED)
-    ):
-        stopped.append(
-            end_course(
-                course,
-                by=by,
-                status=TreatmentCourse.Status.DISCONTINUED,
-                reason=R18_REASON,
-                end_date=max(day, course.start_date),
-                after_end=after_end,
-            )
-        )
-    return stopped
+    return _discontinue_running_courses(
+        patient, by=by, reason=R18_REASON, day=day, after_end=after_end
+    )
 
 
 def on_withdrawal(patient: Patient, *, by, reason: str) -> list:
     """A withdrawn patient gets nothing more: running courses are discontinued (which voids
     their prescriptions and ends the supply handed out)."""
-    ended = []
-    for course in patient.courses.filter(
-        status__in=(TreatmentCourse.Status.ACTIVE, TreatmentCourse.Status.PLANNED)
-    ):
-        ended.append(
-            end_course(
-                course,
-                by=by,
-                status=TreatmentCourse.Status.DISCONTINUED,
-                reason=f"Withdrawn from the registry: {reason}".strip(),
-                end_date=max(timezone.localdate(), course.start_date),
-            )
+    return _discontinue_running_courses(
+        patient,
+        by=by,
+        reason=f"Withdrawn from the registry: {reason}".strip(),
+        day=timezone.localdate(),
+    )
+
+
+def _discontinue_running_courses(
+    patient: Patient, *, by, reason: str, day: datetime.date, after_end=None
+) -> list:
+    return [
+        end_course(
+            course,
+            by=by,
+            status=TreatmentCourse.Status.DISCONTINUED,
+            reason=reason,
+            end_date=max(day, course.start_date),
+            after_end=after_end,
         )
-    return ended
+        for course in patient.courses.filter(
+            status__in=(TreatmentCourse.Status.ACTIVE, TreatmentCourse.Status.PLANNED)
+        )
+    ]
 
 
 def on_risk_category_change(patient: Patient, *, by, old: str, new: str) -> int:
