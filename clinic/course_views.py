@@ -134,6 +134,15 @@ def prescribe(request, pk):
                 f"for {prescription.days_supply} days. Pick-up window "
                 f"{prescription.window_opens:%-d %b} to {prescription.window_closes:%-d %b}.",
             )
+            # Say what the new prescription replaced (R13: one supply at a time).
+            for earlier in prescription.replaces.all():
+                messages.warning(
+                    request,
+                    f"The prescription of {earlier.prescribed_on:%-d %b}, not yet dispensed, "
+                    "is voided.",
+                )
+            if form.cleaned_data.get("replace_reason"):
+                messages.warning(request, "The supply handed out before stops counting today.")
             return redirect(course)
     elif form.is_bound:  # a 31-day supply, a dose that is not a number: refused by the form
         refuse_invalid_form(
@@ -203,7 +212,11 @@ def course_end(request, pk):
             for reason in refusal.reasons:
                 form.add_error(None, reason)
         else:
-            messages.success(request, "The course has ended.")
+            messages.success(
+                request,
+                "The course has ended. Prescriptions not yet dispensed are voided, and the "
+                "supply already handed out stops on the end day.",
+            )
             return redirect(course)
     elif form.is_bound:  # the form's own checks refused (the service records its refusals)
         refuse_invalid_form(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
@@ -28,8 +30,21 @@ def enrol_patient(form, treatment_rows: list[dict], *, by) -> Patient:
     return patient
 
 
+@dataclass
+class Changed:
+    """A patient record after a change, and what the change did elsewhere (the apps that
+    listen to registry.signals say it in sentences for the page)."""
+
+    patient: Patient
+    consequences: list[str] = field(default_factory=list)
+
+
+def _consequences(responses) -> list[str]:
+    return [sentence for _receiver, said in responses for sentence in (said or [])]
+
+
 @transaction.atomic
-def update_patient(form, treatment_rows: list[dict], *, by) -> Patient:
+def update_patient(form, treatment_rows: list[dict], *, by) -> Changed:
     patient = form.save(commit=False)
     old_category = (
         Patient.objects.select_for_update()
@@ -39,12 +54,15 @@ def update_patient(form, treatment_rows: list[dict], *, by) -> Patient:
     )
     changed_by(patient, by).save()
     _save_prior_treatments(patient, treatment_rows, by=by)
+    said = []
     if old_category != patient.risk_category:
         # Prescriptions written under the old category may no longer stand (dosing listens).
-        risk_category_changed.send(
-            Patient, patient=patient, old=old_category, new=patient.risk_category, by=by
+        said = _consequences(
+            risk_category_changed.send(
+                Patient, patient=patient, old=old_category, new=patient.risk_category, by=by
+            )
         )
-    return patient
+    return Changed(patient, said)
 
 
 def _save_prior_treatments(patient: Patient, rows: list[dict], *, by) -> None:
@@ -73,7 +91,7 @@ def _save_prior_treatments(patient: Patient, rows: list[dict], *, by) -> None:
 
 
 @transaction.atomic
-def change_status(patient: Patient, status: str, reason: str, *, by) -> Patient:
+def change_status(patient: Patient, status: str, reason: str, *, by) -> Changed:
     if status == Patient.Status.WITHDRAWN and not reason.strip():
         raise ValidationError({"reason": "Give the reason the patient is withdrawn."})
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
@@ -83,10 +101,10 @@ def change_status(patient: Patient, status: str, reason: str, *, by) -> Patient:
     patient.status_changed_at = timezone.now()
     changed_by(patient, by).save()
     # A withdrawal ends the running course and voids what is written (dosing listens).
-    patient_status_changed.send(
+    said = patient_status_changed.send(
         Patient, patient=patient, old=old, new=status, reason=reason.strip(), by=by
     )
-    return patient
+    return Changed(patient, _consequences(said))
 
 
 # Portal invitations ------------------------------------------------------------------------

@@ -82,8 +82,10 @@ def patient_edit(request, pk):
         form = PatientForm(request.POST, instance=patient)
         formset = PriorTreatmentFormSet(request.POST, prefix="prior")
         if form.is_valid() and formset.is_valid():
-            services.update_patient(form, formset.cleaned_data, by=request.user)
+            changed = services.update_patient(form, formset.cleaned_data, by=request.user)
             messages.success(request, "Changes saved.")
+            for sentence in changed.consequences:
+                messages.warning(request, sentence)
             return redirect(patient)
         refuse_invalid_form(
             form, kind="edit_patient", by=request.user, patient=patient, formsets=[formset]
@@ -100,13 +102,15 @@ def patient_status(request, pk):
     form = StatusForm(request.POST or None, initial={"status": patient.status})
     if request.method == "POST" and form.is_valid():
         try:
-            services.change_status(
+            changed = services.change_status(
                 patient, form.cleaned_data["status"], form.cleaned_data["reason"], by=request.user
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
             messages.success(request, "Status changed.")
+            for sentence in changed.consequences:
+                messages.warning(request, sentence)
             return redirect(patient)
     if form.errors:  # posted and refused, by the form or by the service
         refuse_invalid_form(form, kind="edit_patient", by=request.user, patient=patient)

@@ -176,3 +176,21 @@ def test_the_course_page_query_count_does_not_grow_with_prescriptions(
     assert len(one) == len(five)
     assert Prescription.objects.count() == 5
     assert Decimal(0) < sum(s.total_mg for s in services.supplies_of(course))
+
+
+def test_a_second_prescription_says_it_voided_the_first_and_the_page_strikes_it_through(
+    client, prescriber, course
+):
+    client.force_login(prescriber)
+    url = reverse("course-prescribe", args=[course.pk])
+    client.post(url, {"mg_per_dose": "30", "doses_per_day": "2", "days_supply": "30"})
+    html = client.get(url).content.decode()
+    assert "This replaces the prescription of" in html  # said before the second is written
+    response = client.post(
+        url, {"mg_per_dose": "40", "doses_per_day": "2", "days_supply": "30"}, follow=True
+    )
+    html = response.content.decode()
+    assert "not yet dispensed, is voided." in html
+    assert 'data-testid="voided-prescription"' in html
+    assert html.count("Voided") >= 1
+    assert Prescription.objects.filter(voided_at__isnull=True).count() == 1

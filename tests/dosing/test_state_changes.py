@@ -131,7 +131,11 @@ def test_a_change_to_can_get_pregnant_voids_what_was_written_without_a_test(
             male_patient.risk_category = Patient.RiskCategory.CAN_GET_PREGNANT
             return male_patient
 
-    registry_services.update_patient(Saved(), [], by=prescriber)
+    changed = registry_services.update_patient(Saved(), [], by=prescriber)
+    assert changed.consequences == [
+        "1 prescription written without a pregnancy test voided: a negative test and the "
+        "monthly confirmation come first (R14, R16)."
+    ]
     rx.refresh_from_db()
     assert rx.is_voided
     assert "can get pregnant" in rx.void_reason
@@ -301,3 +305,20 @@ def test_the_prescribing_check_warns_past_the_target(male_patient, start_course)
     assert not any("(R7)" in w for w in check.warnings)
     assert rules.CUMULATIVE_CEILING_MG_PER_KG == 150
     assert decision.allowed
+
+
+def test_the_status_page_says_what_a_withdrawal_voided(
+    client, nurse, male_patient, start_course, prescribe
+):
+    course = start_course(male_patient)
+    prescribe(course)
+    client.force_login(nurse)
+    response = client.post(
+        reverse("patient-status", args=[male_patient.pk]),
+        {"status": "withdrawn", "reason": "Moved abroad"},
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "Status changed." in html
+    assert f"Course {course.number} is discontinued: what was written for it" in html
+    assert Prescription.objects.get().is_voided
