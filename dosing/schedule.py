@@ -110,7 +110,8 @@ def build_schedule(
                 end_date=supply.window_closes,
             )
         )
-    entries.append(Entry(limit, Kind.LIMIT, "20-week limit", "The course ends by this day"))
+    if end is None or end >= limit:  # a course that ended earlier has no limit ahead of it
+        entries.append(Entry(limit, Kind.LIMIT, "20-week limit", "The course ends by this day"))
     if target_date and target_date <= limit:
         entries.append(
             Entry(

@@ -370,3 +370,28 @@ def test_once_daily_dosing_is_one_morning_event():
     ]
     parsed = [e for e in parse_by_lines(to_ical(events).decode()) if "rrule" in e]
     assert parsed[0]["rrule"][1] == datetime.datetime(2027, 2, 2, 8, 0, tzinfo=datetime.UTC)
+
+
+def test_after_a_positive_test_the_feed_has_no_medicine_pick_up_or_limit_from_that_day(
+    client, patient, course, nurse
+):
+    """R18 reaches the calendar: the stop day ends every medicine reminder, the open pick-up
+    window goes with its voided prescription, and no "last day of the course" remains."""
+    from clinic import services as clinic_services
+
+    url = make_link(client, patient)
+    before = {e["summary"] for e in parse_with_icalendar(fetch(client, url))}
+    assert {"Morning medicine", "Pharmacy pick-up window"} <= before
+    clinic_services.record_pregnancy_test(
+        patient.patient, by=nurse, specimen_date=TODAY, result="positive", setting="medical"
+    )
+    events = parse_with_icalendar(fetch(client, url))
+    for event in events:
+        if event["summary"].endswith("medicine"):
+            last = event["rrule"][1]
+            last = last.date() if hasattr(last, "date") else last
+            assert last < TODAY, event
+        assert event["summary"] != "Last day of the course (at the latest)"
+        if event["summary"] == "Pharmacy pick-up window":
+            start = event["dtstart"]
+            assert (start.date() if hasattr(start, "date") else start) < TODAY
