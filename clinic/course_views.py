@@ -146,7 +146,11 @@ def prescribe(request, pk):
             return redirect(course)
     elif form.is_bound:  # a 31-day supply, a dose that is not a number: refused by the form
         refuse_invalid_form(
-            form, kind=RefusedAction.Kind.PRESCRIBE, by=request.user, patient=course.patient
+            form,
+            kind=RefusedAction.Kind.PRESCRIBE,
+            by=request.user,
+            patient=course.patient,
+            course=course,
         )
     context = _prescribing_context(course, form, weight)
     context["check"] = regimen_check(course, weight, request.POST) if form.is_bound else None
@@ -220,7 +224,11 @@ def course_end(request, pk):
             return redirect(course)
     elif form.is_bound:  # the form's own checks refused (the service records its refusals)
         refuse_invalid_form(
-            form, kind=RefusedAction.Kind.END_COURSE, by=request.user, patient=course.patient
+            form,
+            kind=RefusedAction.Kind.END_COURSE,
+            by=request.user,
+            patient=course.patient,
+            course=course,
         )
     return render(
         request,

@@ -35,5 +35,7 @@ def risk_category(sender, *, patient, old, new, by, **kwargs) -> list[str]:
 
 
 @receiver(action_refused, dispatch_uid="dosing_record_refusal")
-def record_refusal(sender, *, kind, by, reasons, patient=None, details=None, **kwargs):
-    services.record_refusal(kind, reasons, by=by, patient=patient, details=details or {})
+def record_refusal(sender, *, kind, by, reasons, patient=None, course=None, details=None, **kw):
+    services.record_refusal(
+        kind, reasons, by=by, patient=patient, course=course, details=details or {}
+    )

@@ -30,6 +30,7 @@ def refuse_invalid_form(
     kind: str,
     by,
     patient=None,
+    course=None,
     formsets: Iterable[forms.BaseFormSet] = (),
 ) -> None:
     """Send one action_refused for a form (and its formsets) that failed validation."""
@@ -48,6 +49,7 @@ def refuse_invalid_form(
         by=by,
         reasons=reasons or ["The form was refused."],
         patient=patient,
+        course=course,
         details=details,
     )
 

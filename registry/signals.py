@@ -14,5 +14,5 @@ risk_category_changed = Signal()
 
 # A clinical action was refused before any service ran (a form's own checks): kind (a
 # dosing.models.RefusedAction.Kind value), by, reasons (list of str), patient (or None),
-# details (dict). dosing records one RefusedAction row for each.
+# course (or None), details (dict). dosing records one RefusedAction row for each.
 action_refused = Signal()

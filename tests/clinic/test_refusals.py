@@ -141,6 +141,7 @@ def test_a_course_end_without_a_reason_writes_one_refusal(
     data = {"status": "discontinued", "end_date": str(TODAY), "reason": ""}
     row = refused(client, prescriber, url, data)
     assert (row.kind, row.user, row.patient) == ("end_course", prescriber, male_patient)
+    assert row.course == course
     assert row.reasons == ["Reason: This field is required."]
     course.refresh_from_db()
     assert course.is_active
