@@ -96,12 +96,17 @@ def claim_due(now: datetime.datetime, limit: int) -> list[int]:
     # one row for exactly one of two senders; the other sees 0 and moves on. If other senders
     # took every candidate, read again: an empty list must mean that nothing is due (each lost
     # candidate is in flight now, so the loop ends).
+    # One transaction per pass: when the database goes away half way through the candidates
+    # (a lock held past the busy timeout), the rows already claimed roll back with it and the
+    # retry claims them again. In autocommit they stayed in flight, returned to no sender,
+    # until the sweeper (seen: 7 of 1,500 in tests/reliability/test_database_restart.py).
     while candidates := list(due.values_list("pk", flat=True)[:limit]):
-        claimed = [
-            pk
-            for pk in candidates
-            if Reminder.objects.filter(due_q(now), pk=pk).update(**claim) == 1
-        ]
+        with transaction.atomic():
+            claimed = [
+                pk
+                for pk in candidates
+                if Reminder.objects.filter(due_q(now), pk=pk).update(**claim) == 1
+            ]
         if claimed:
             return claimed
     return []

@@ -55,3 +55,32 @@ def test_other_errors_are_not_retried(settings):
     with pytest.raises(ValueError, match="not a database outage"):
         outlasting_outages(step, what="testing")
     assert calls == [1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_cut_short_by_the_database_leaves_no_row_in_flight(settings, monkeypatch):
+    """The database goes away after two rows of a claim: nothing stays claimed for no sender
+    (in autocommit those two stayed in flight until the sweeper), and the retry claims all."""
+    from django.db.models.query import QuerySet
+    from django.utils import timezone
+
+    from clinic.models import Reminder
+    from clinic.reminder_sending import claim_due
+    from tests.reliability.support import make_due_reminders
+
+    settings.DB_OUTAGE_PATIENCE_SECONDS = 10
+    make_due_reminders(5, "claim")
+    real_update, calls = QuerySet.update, []
+
+    def update_then_lose_the_database(self, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise OperationalError("database is locked")
+        return real_update(self, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "update", update_then_lose_the_database)
+    now = timezone.now()
+    claimed = outlasting_outages(claim_due, now, 5, what="claiming reminders")
+    in_flight = set(Reminder.objects.filter(status="in_flight").values_list("pk", flat=True))
+    assert in_flight == set(claimed)
+    assert len(claimed) == 5
