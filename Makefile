@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEV_ENV := DEBUG=true
-TEST_SETTINGS := DJANGO_SETTINGS_MODULE=clinic.settings_test
+TEST_SETTINGS := DJANGO_SETTINGS_MODULE=tests.settings
 
 .PHONY: run demo-code worker beat test lint check-migrations security-scan pytest clean bench bench-quick
 

@@ -5,8 +5,8 @@
 
 Creates the database's tables (migrate), fills N patients, N active courses at every stage and
 one visit each with bulk inserts (once; reused on later runs), then times:
-- flag_courses (clinic.flagging.raise_flags): statements and wall time, on an empty flag table,
-  then a second run that finds nothing new;
+- flag_courses (clinic.monitoring.flagging.raise_flags): statements and wall time, on an
+  empty flag table, then a second run that finds nothing new;
 - the floor: one hand-written INSERT ... SELECT (UNION ALL of the same selections) ... ON
   CONFLICT DO NOTHING into the same flag table (same indexes and constraints), on an empty
   flag table like the first run: the same flags in a single statement. It writes no audit
@@ -43,9 +43,9 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from clinic.flagging import QUERIES, raise_flags  # noqa: E402
-from clinic.models import CourseFlag, Visit  # noqa: E402
-from clinic.models.flags import URGENCY  # noqa: E402
+from clinic.monitoring.flagging import QUERIES, raise_flags  # noqa: E402
+from clinic.monitoring.models import CourseFlag, Visit  # noqa: E402
+from clinic.monitoring.models.flags import URGENCY  # noqa: E402
 from dosing.models import TreatmentCourse  # noqa: E402
 from registry.models import Patient  # noqa: E402
 

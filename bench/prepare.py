@@ -31,18 +31,20 @@ from django.db import connection, transaction  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from clinic.models import CalendarFeed  # noqa: E402
-from clinic.models.portal import hash_feed_token  # noqa: E402
-from clinic.two_factor import (  # noqa: E402
+from clinic.accounts.roles import Role  # noqa: E402
+from clinic.accounts.two_factor import (  # noqa: E402
     authenticator_of,
     confirm_authenticator,
     new_recovery_codes,
     pending_authenticator,
 )
-from clinic.weights import latest_patient_weight_kg  # noqa: E402
+from clinic.monitoring.weights import latest_patient_weight_kg  # noqa: E402
+from clinic.portal.models import (
+    CalendarFeed,  # noqa: E402
+    hash_feed_token,  # noqa: E402
+)
 from dosing.models import TreatmentCourse  # noqa: E402
 from registry.models import Patient  # noqa: E402
-from registry.roles import Role  # noqa: E402
 
 PASSWORD = "bench-password-not-secret-2026"  # noqa: S105 - fake accounts in a _bench database
 PATIENT_ACCOUNTS = 8

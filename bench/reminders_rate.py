@@ -50,8 +50,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
-from clinic.models import Reminder
-from clinic.reminder_sending import build_message, due_q
+from clinic.reminders.models import Reminder
+from clinic.reminders.sending import build_message, due_q
 from tests import smtp_sink
 from tests.smtp_sink import SmtpSink
 

@@ -12,6 +12,7 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from clinic import __version__
 from clinic.env import (
     env_bool,
     env_database,
@@ -27,6 +28,7 @@ VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 SITE_NAME = "IsoCourse"
+APP_VERSION = __version__
 
 DEBUG = env_bool("DEBUG", False)
 if DEBUG:
@@ -55,10 +57,22 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # The rooms, bottom floor first (docs/ARCHITECTURE.md): each imports only those above it
+    # in this list, never one below.
+    "clinic.accounts",
     "registry",
     "dosing",
-    "clinic",
+    "clinic.monitoring",  # app label "clinic": its tables and migrations kept their names
+    "clinic.reminders",
+    "clinic.staff",
+    "clinic.pharmacy",
+    "clinic.portal",
 ]
+# Demo accounts and generated registries: for `make run`, the tests and the bench, never
+# installed in production (DEBUG off) unless asked for.
+DEMO_APPS = env_bool("DEMO_APPS", DEBUG)
+if DEMO_APPS:
+    INSTALLED_APPS.append("clinic.demo")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -70,14 +84,14 @@ MIDDLEWARE = [
     # request.user.is_verified(): whether this session passed the second factor.
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "clinic.middleware.AbsoluteSessionLifetimeMiddleware",
+    "clinic.accounts.middleware.AbsoluteSessionLifetimeMiddleware",
     # After the lifetime check, so an expired session goes to sign-in, not to the code page.
-    "clinic.two_factor.RequireSecondFactorMiddleware",
+    "clinic.accounts.two_factor.RequireSecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
-    "clinic.middleware.NoStoreMiddleware",
+    "clinic.accounts.middleware.NoStoreMiddleware",
     # AxesMiddleware last: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -95,7 +109,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "clinic.context_processors.frame",
+                "clinic.accounts.context_processors.frame",
             ],
         },
     },
@@ -137,7 +151,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 60 * 60  # a reset link works for one hour
 

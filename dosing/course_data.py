@@ -17,6 +17,21 @@ from dosing import rules, schedule
 from dosing.models import Dispense, Prescription, TreatmentCourse
 
 
+@dataclass(frozen=True)
+class SupplyInHand:
+    open_prescription: Prescription | None
+    covering_supply: Dispense | None
+    covering_days: int
+
+
+@dataclass(frozen=True)
+class AfterSupply:
+    after_mg: Decimal
+    after_mg_per_kg: Decimal
+    projected_end: datetime.date | None
+    beyond_limit: bool
+
+
 @dataclass
 class CourseFigures:
     course: TreatmentCourse
@@ -67,6 +82,39 @@ class CourseFigures:
     @property
     def weeks_left(self) -> int:
         return self.course.weeks_left(self.today)
+
+    def supply_in_hand(self) -> SupplyInHand:
+        """The prescription waiting to be dispensed (not voided), and a dispensed supply that
+        still covers more than the allowed overlap (R13: one supply at a time)."""
+        open_prescription, covering, covering_days = None, None, 0
+        for rx in self.prescriptions:
+            live = rx.live_dispense()
+            if rx.voided_at is None and live is None:
+                open_prescription = rx
+            elif live is not None:
+                left = live.as_supply().days_left(self.today)
+                if left > rules.ALLOWED_OVERLAP_DAYS:
+                    covering, covering_days = live, left
+        return SupplyInHand(open_prescription, covering, covering_days)
+
+    def after_supply(self, *, daily_mg: Decimal, days: int) -> AfterSupply:
+        """The cumulative dose once a supply of `days` at `daily_mg` is taken, and when the
+        target would then be reached: the supply follows what is already dispensed."""
+        added = Decimal(daily_mg) * days
+        after = self.taken_mg + added
+        projected = rules.projected_target_date(
+            as_of=max(self.today, self.supplied_until + datetime.timedelta(days=1)),
+            taken_mg=self.taken_mg,
+            daily_mg=daily_mg,
+            target_mg_per_kg=self.course.target_mg_per_kg,
+            weight_kg=self.weight_kg,
+        )
+        return AfterSupply(
+            after_mg=after,
+            after_mg_per_kg=after / self.weight_kg,
+            projected_end=projected,
+            beyond_limit=bool(projected and projected > self.course.limit_date),
+        )
 
     def coming(self, days: int = 28) -> list[schedule.Entry]:
         return schedule.between(

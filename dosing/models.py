@@ -93,7 +93,7 @@ class TreatmentCourse(models.Model):
         return f"Course {self.number} of {self.patient}"
 
     def get_absolute_url(self):
-        return reverse("course-detail", args=[self.pk])
+        return reverse("staff:course-detail", args=[self.pk])
 
     @property
     def is_active(self) -> bool:

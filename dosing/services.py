@@ -15,11 +15,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from clinic.accounts.roles import Role, has_role
 from dosing import rules
 from dosing.models import Dispense, Prescription, RefusedAction, TreatmentCourse
+from dosing.signals import course_ended, prescription_written, supply_voided
 from registry.audit import changed_by
 from registry.models import Patient, Pharmacy, PregnancyTest
-from registry.roles import Role, has_role
 
 MIN_DAYS_BETWEEN_COURSES = 56  # R10: 8 weeks off therapy
 
@@ -137,7 +138,6 @@ def end_course(
     status: str,
     reason: str,
     end_date: datetime.date,
-    after_end=None,
 ) -> TreatmentCourse:
     course = TreatmentCourse.objects.select_for_update().get(pk=course.pk)
     if course.status not in (TreatmentCourse.Status.ACTIVE, TreatmentCourse.Status.PLANNED):
@@ -161,8 +161,7 @@ def end_course(
     if patient.status != Patient.Status.WITHDRAWN:  # withdrawal ends courses and stays
         patient.status = END_STATUS_PATIENT[status]
         changed_by(patient, by).save()
-    if after_end is not None:
-        after_end(course)  # e.g. the caller's reminders, in the same transaction
+    course_ended.send(sender=TreatmentCourse, course=course, by=by)
     return course
 
 
@@ -212,12 +211,11 @@ def prescribe(
     doses_per_day: int,
     days_supply: int,
     replace_reason: str = "",
-    after_save=None,
 ) -> Prescription:
     """Write one month's prescription, or refuse with every reason at once.
 
     `weight_kg` is the latest recorded weight (R6), passed in by the caller (visits are
-    recorded by the clinic app, which dosing never imports). A prescription not yet dispensed
+    recorded by the monitoring app, which dosing never imports). A prescription not yet dispensed
     is replaced (voided). A dispensed supply that still covers more than a week is replaced only
     with `replace_reason` (a dose change mid-month): it stops counting from today.
     """
@@ -253,8 +251,7 @@ def prescribe(
                     on=prescribed_on,
                     reason=f"Replaced mid-month: {replace_reason.strip()}",
                 )
-            if after_save is not None:
-                after_save(prescription)  # e.g. the caller's reminders, in the same transaction
+            prescription_written.send(sender=Prescription, prescription=prescription, by=by)
             return prescription
     _refuse(
         RefusedAction.Kind.PRESCRIBE,
@@ -382,6 +379,7 @@ def void_open_prescriptions(
         prescription.void_reason = reason[:300]
         prescription.replaced_by = replaced_by
         changed_by(prescription, by).save()
+        supply_voided.send(sender=Prescription, prescription=prescription, by=by, reason=reason)
         voided += 1
     return voided
 
@@ -587,13 +585,11 @@ def supplies_of(course: TreatmentCourse) -> list[rules.Supply]:
 R18_REASON = "Positive pregnancy test: stopped at once and referred (R18)."
 
 
-def stop_for_positive_test(patient: Patient, *, by, day: datetime.date, after_end=None) -> list:
+def stop_for_positive_test(patient: Patient, *, by, day: datetime.date) -> list:
     """R18, the one place: a positive pregnancy test stops the patient's planned and active
     courses at once, voids what is written and ends the supply handed out. Returns the courses
     stopped. Called inside the transaction that records the test."""
-    return _discontinue_running_courses(
-        patient, by=by, reason=R18_REASON, day=day, after_end=after_end
-    )
+    return _discontinue_running_courses(patient, by=by, reason=R18_REASON, day=day)
 
 
 def on_withdrawal(patient: Patient, *, by, reason: str) -> list:
@@ -607,9 +603,7 @@ def on_withdrawal(patient: Patient, *, by, reason: str) -> list:
     )
 
 
-def _discontinue_running_courses(
-    patient: Patient, *, by, reason: str, day: datetime.date, after_end=None
-) -> list:
+def _discontinue_running_courses(patient: Patient, *, by, reason: str, day: datetime.date) -> list:
     return [
         end_course(
             course,
@@ -617,7 +611,6 @@ def _discontinue_running_courses(
             status=TreatmentCourse.Status.DISCONTINUED,
             reason=reason,
             end_date=max(day, course.start_date),
-            after_end=after_end,
         )
         for course in patient.courses.filter(
             status__in=(TreatmentCourse.Status.ACTIVE, TreatmentCourse.Status.PLANNED)

@@ -17,6 +17,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from clinic.accounts.roles import Role, has_role
 from registry.models import (
     CertificationChange,
     Patient,
@@ -25,7 +26,6 @@ from registry.models import (
     PharmacyCertification,
 )
 from registry.models.pharmacies import one_year_after
-from registry.roles import Role, has_role
 
 # One sign-in page for everyone: the admin's own login would bypass the clinic's login page.
 admin.site.login = login_required(admin.site.login)
@@ -39,7 +39,7 @@ class ClinicUserAdmin(UserAdmin):
     @admin.action(description="Reset two-factor sign-in (lost phone)", permissions=["change"])
     def reset_two_factor(self, request, queryset):
         # Imported here: registry is the lowest app and must not import clinic at load time.
-        from clinic.two_factor import reset_second_factor
+        from clinic.accounts.two_factor import reset_second_factor
 
         names = []
         for user in queryset:

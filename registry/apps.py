@@ -1,14 +1,9 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 
 
 class RegistryConfig(AppConfig):
-    """Patients, enrolment, consent, roles, pharmacies and their certification."""
+    """Patients, enrolment, consent, pharmacies and their certification: records and
+    services, no pages (those are in clinic/staff and clinic/portal)."""
 
     name = "registry"
     verbose_name = "Registry"
-
-    def ready(self):
-        from registry.roles import sync_role_groups
-
-        post_migrate.connect(sync_role_groups, dispatch_uid="registry_sync_role_groups")

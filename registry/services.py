@@ -13,10 +13,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.accounts.roles import Role
 from registry.audit import changed_by
 from registry.models import Patient, PortalInvitation, PriorTreatment
 from registry.models.invitations import INVITATION_LIFETIME, hash_token
-from registry.roles import Role
 from registry.signals import patient_status_changed, risk_category_changed
 
 
@@ -135,7 +135,7 @@ def send_portal_invitation(patient: Patient, *, by, build_url) -> PortalInvitati
         created_at=now,
         expires_at=now + INVITATION_LIFETIME,
     )
-    link = build_url(reverse("portal-invitation-accept", args=[token]))
+    link = build_url(reverse("portal:invitation-accept", args=[token]))
     context = {"first_name": patient.first_name, "link": link, "username": user.get_username()}
     # The message names no medicine, dose or test: it may be read on a shared screen.
     transaction.on_commit(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from registry.roles import Role
+from clinic.accounts.roles import Role
 from tests.course_fixtures import (  # noqa: F401  (fixtures shared by dosing and clinic tests)
     female_patient,
     make_pharmacy,

@@ -6,8 +6,8 @@ import factory
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
+from clinic.accounts.roles import Role
 from registry.models import Patient, Pharmacist, Pharmacy, PharmacyCertification
-from registry.roles import Role
 
 PASSWORD = "a-long-test-passphrase-42"
 

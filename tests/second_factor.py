@@ -13,7 +13,7 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinic.two_factor import AUTHENTICATOR_NAME, requires_second_factor, totp_of
+from clinic.accounts.two_factor import AUTHENTICATOR_NAME, requires_second_factor, totp_of
 
 password_only_force_login = Client.force_login
 

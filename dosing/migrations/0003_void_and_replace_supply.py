@@ -11,7 +11,7 @@ def fill(apps, schema_editor):
         "UPDATE dosing_prescription SET written_can_get_pregnant = TRUE "
         "WHERE pregnancy_test_id IS NOT NULL"
     )
-    # Each course's latest visit weight (clinic keeps it from now on, see clinic.follow_ups).
+    # Each course's latest visit weight (clinic keeps it from now on, see clinic.monitoring.follow_ups).
     schema_editor.execute(
         "UPDATE dosing_treatmentcourse SET last_weight_kg = (SELECT v.weight_kg FROM clinic_visit v "
         "WHERE v.course_id = dosing_treatmentcourse.id ORDER BY v.visit_date DESC, v.id DESC "

@@ -122,7 +122,7 @@ class Patient(models.Model):
         raise IntegrityError("Could not find a free registry ID after 5 tries.")
 
     def get_absolute_url(self):
-        return reverse("patient-detail", args=[self.pk])
+        return reverse("staff:patient-detail", args=[self.pk])
 
     @property
     def full_name(self) -> str:

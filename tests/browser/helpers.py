@@ -5,11 +5,11 @@ import re
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from clinic.two_factor import requires_second_factor
+from clinic.accounts.two_factor import requires_second_factor
 from tests.second_factor import authenticator_for, current_code
 
 
-def sign_in(page: Page, live_server, user, password, lands_on: str = "staff-worklist") -> None:
+def sign_in(page: Page, live_server, user, password, lands_on: str = "staff:worklist") -> None:
     """Sign in through the real login form and wait for the role's start page."""
     page.context.clear_cookies()
     page.goto(live_server.url + reverse("login"))

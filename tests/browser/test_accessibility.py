@@ -20,12 +20,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 BLOCKING = {"serious", "critical"}
 # Not pages a person reads: a JSON health answer, calendar files, an htmx fragment.
-NOT_HTML_PAGES = {"healthz", "portal-calendar-download", "course-prescribe-check"}
+NOT_HTML_PAGES = {"reminders:healthz", "portal:calendar-download", "staff:course-prescribe-check"}
 # Forms submitted empty, so axe also sees the error messages next to the fields.
 FORMS_WITH_ERRORS = {
-    "patient-enrol": "nurse",
-    "visit-new": "nurse",
-    "course-prescribe": "prescriber",
+    "staff:patient-enrol": "nurse",
+    "staff:visit-new": "nurse",
+    "staff:course-prescribe": "prescriber",
 }
 
 

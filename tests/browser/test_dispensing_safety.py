@@ -18,10 +18,10 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from clinic.accounts.roles import Role
 from dosing import services
 from dosing.models import Dispense, Prescription, RefusedAction, TreatmentCourse
 from registry.models import Patient, Pharmacist
-from registry.roles import Role
 from tests.browser.helpers import sign_in
 from tests.factories import UserFactory
 
@@ -91,8 +91,8 @@ def test_prescriber_replaces_a_covering_supply_only_with_a_reason(
     dispense = services.authorize_dispense(first, pharmacy=pharmacy, by=pharmacist)
     assert dispense.dispensed_on == today
 
-    sign_in(page, live_server, prescriber, password, "staff-worklist")
-    prescribe_url = live_server.url + reverse("course-prescribe", args=[course.pk])
+    sign_in(page, live_server, prescriber, password, "staff:worklist")
+    prescribe_url = live_server.url + reverse("staff:course-prescribe", args=[course.pk])
     page.goto(prescribe_url)
     covering = page.get_by_test_id("covering-supply")
     expect(covering).to_contain_text(
@@ -188,10 +188,12 @@ def test_nurse_withdraws_a_patient_and_the_pharmacist_sees_why_not(
     course = start_course(male_patient)
     prescription = prescribe(course)
 
-    sign_in(page, live_server, nurse, password, "staff-worklist")
-    page.goto(live_server.url + reverse("patient-detail", args=[male_patient.pk]))
+    sign_in(page, live_server, nurse, password, "staff:worklist")
+    page.goto(live_server.url + reverse("staff:patient-detail", args=[male_patient.pk]))
     page.get_by_role("link", name="Change status").click()
-    expect(page).to_have_url(live_server.url + reverse("patient-status", args=[male_patient.pk]))
+    expect(page).to_have_url(
+        live_server.url + reverse("staff:patient-status", args=[male_patient.pk])
+    )
 
     # Withdrawing needs a reason; without one nothing changes.
     page.get_by_label("Status").select_option("withdrawn")
@@ -228,7 +230,7 @@ def test_nurse_withdraws_a_patient_and_the_pharmacist_sees_why_not(
     assert prescription.voided_at is not None
 
     # The pharmacist looks the prescription up: refused, with every reason.
-    sign_in(page, live_server, pharmacist, password, "pharmacy-home")
+    sign_in(page, live_server, pharmacist, password, "pharmacy:home")
     look_up(page, male_patient.registry_id, prescription)
     card = page.get_by_test_id("prescription")
     expect(card).to_contain_text(f"Prescription {prescription.pk} for {male_patient.full_name}")
@@ -271,7 +273,7 @@ def test_pharmacist_is_refused_without_another_pharmacys_or_patients_details(
     theirs = services.authorize_dispense(prescription, pharmacy=other, by=other_pharmacist)
 
     # Dispensed by another pharmacy: refused, saying so, with nothing of theirs on the page.
-    sign_in(page, live_server, pharmacist, password, "pharmacy-home")
+    sign_in(page, live_server, pharmacist, password, "pharmacy:home")
     look_up(page, male_patient.registry_id, prescription)
     card = page.get_by_test_id("prescription")
     expect(card).to_contain_text(f"Prescription {prescription.pk} for {male_patient.full_name}")
@@ -295,7 +297,7 @@ def test_pharmacist_is_refused_without_another_pharmacys_or_patients_details(
     # A pharmacist at a suspended pharmacy: refused at the field, and no patient detail.
     suspended = make_pharmacy("Northgate Pharmacy", status="suspended")
     suspended_pharmacist = pharmacist_at(suspended, "pharm.byrne")
-    sign_in(page, live_server, suspended_pharmacist, password, "pharmacy-home")
+    sign_in(page, live_server, suspended_pharmacist, password, "pharmacy:home")
     expect(page.get_by_test_id("dispense-status")).to_contain_text(
         "Your pharmacy may not dispense isotretinoin today"
     )
@@ -343,11 +345,11 @@ def test_portal_tells_the_patient_to_stop_after_a_positive_test(
     female_patient.save(update_fields=["user"])
 
     # The nurse records the positive test on the patient's pregnancy test page.
-    sign_in(page, live_server, nurse, password, "staff-worklist")
-    page.goto(live_server.url + reverse("patient-detail", args=[female_patient.pk]))
+    sign_in(page, live_server, nurse, password, "staff:worklist")
+    page.goto(live_server.url + reverse("staff:patient-detail", args=[female_patient.pk]))
     page.get_by_role("link", name="Record a test").click()
     expect(page).to_have_url(
-        live_server.url + reverse("pregnancy-test-new", args=[female_patient.pk])
+        live_server.url + reverse("staff:pregnancy-test-new", args=[female_patient.pk])
     )
     page.get_by_label("Specimen date").fill(today.isoformat())
     page.get_by_label("Positive", exact=True).check()
@@ -370,7 +372,7 @@ def test_portal_tells_the_patient_to_stop_after_a_positive_test(
     page.fill("input[name=username]", account.username)
     page.fill("input[name=password]", password)
     page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(live_server.url + reverse("portal-home"))
+    expect(page).to_have_url(live_server.url + reverse("portal:home"))
     expect(page.get_by_role("heading", level=1)).to_have_text("My course")
 
     notice = page.get_by_test_id("stop-notice")

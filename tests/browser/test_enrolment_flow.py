@@ -57,7 +57,7 @@ def test_a_refused_enrolment_shows_the_message_next_to_the_field(
 ):
     page.set_default_timeout(10000)
     sign_in(page, live_server, nurse, password)
-    page.goto(live_server.url + reverse("patient-enrol"))
+    page.goto(live_server.url + reverse("staff:patient-enrol"))
     page.get_by_label("Date of birth").fill("2020-01-01")
     page.get_by_role("button", name="Enrol patient").click()
     expect(page.get_by_role("alert").first).to_contain_text("Nothing was saved")

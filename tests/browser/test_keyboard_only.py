@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from clinic.portal_content import QUESTIONS
+from clinic.portal.content import QUESTIONS
 from registry.models import MonthlyConfirmation
 from tests.course_fixtures import TODAY
 from tests.portal import builders
@@ -132,7 +132,7 @@ def test_a_nurse_enrols_a_patient_with_the_keyboard_alone(
     page: Page, live_server, nurse, prescriber
 ):
     sign_in_as(page, live_server, nurse)
-    page.goto(live_server.url + reverse("patient-enrol"))
+    page.goto(live_server.url + reverse("staff:patient-enrol"))
     type_into(page, "#id_first_name", "Noor")
     type_into(page, "#id_last_name", "Haddad")
     type_date(page, "#id_date_of_birth", TODAY.replace(year=TODAY.year - 23))
@@ -152,13 +152,13 @@ def test_a_nurse_records_a_visit_with_the_keyboard_alone(
 ):
     course = start_course(male_patient)
     sign_in_as(page, live_server, nurse)
-    page.goto(live_server.url + reverse("visit-new", args=[male_patient.pk]))
+    page.goto(live_server.url + reverse("staff:visit-new", args=[male_patient.pk]))
     type_into(page, "#id_weight_kg", "70.5")
     type_into(page, "#id_nodule_count", "14")
     choose_radio(page, "phq2_interest", "0")
     choose_radio(page, "phq2_mood", "0")
     send(page, "Save visit")
-    expect(page).to_have_url(live_server.url + reverse("course-detail", args=[course.pk]))
+    expect(page).to_have_url(live_server.url + reverse("staff:course-detail", args=[course.pk]))
     expect(page.get_by_role("alert").or_(page.get_by_role("status")).first).to_contain_text("saved")
 
 
@@ -167,11 +167,11 @@ def test_a_prescriber_prescribes_with_the_keyboard_alone(
 ):
     course = start_course(male_patient)
     sign_in_as(page, live_server, prescriber)
-    page.goto(live_server.url + reverse("course-prescribe", args=[course.pk]))
+    page.goto(live_server.url + reverse("staff:course-prescribe", args=[course.pk]))
     type_into(page, "#id_mg_per_dose", "30")
     expect(page.locator("#dose-check")).to_contain_text("mg/kg/day")
     send(page, "Prescribe")
-    expect(page).to_have_url(live_server.url + reverse("course-detail", args=[course.pk]))
+    expect(page).to_have_url(live_server.url + reverse("staff:course-detail", args=[course.pk]))
     assert course.prescriptions.count() == 1
 
 
@@ -182,7 +182,7 @@ def test_a_patient_confirms_the_month_with_the_keyboard_alone(
     build_course(alex, prescriptions=1, visits=1)
     MonthlyConfirmation.objects.filter(patient=alex).delete()
     sign_in_as(page, live_server, patient)
-    page.goto(live_server.url + reverse("portal-confirmation"))
+    page.goto(live_server.url + reverse("portal:confirmation"))
     for method in ("Intrauterine device", "Male condom"):
         tick(page, "#" + page.get_by_label(method).get_attribute("id"))
     for question in QUESTIONS:

@@ -76,7 +76,7 @@ def test_admin_suspends_with_a_reason_and_the_pharmacist_sees_it(
     # The pharmacist signs in and sees the suspension on the start page.
     page.context.clear_cookies()
     sign_in_from(page, live_server.url, "/", pharmacist, password)
-    expect(page).to_have_url(live_server.url + reverse("pharmacy-home"))
+    expect(page).to_have_url(live_server.url + reverse("pharmacy:home"))
     expect(page.get_by_role("heading", name="Dispensing", level=1)).to_be_visible()
     expect(page.get_by_test_id("certification-status")).to_have_text("Suspended")
     expect(page.get_by_test_id("dispense-status")).to_contain_text(

@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from clinic.portal_content import QUESTIONS
+from clinic.portal.content import QUESTIONS
 from registry.models import MonthlyConfirmation
 from tests.portal import builders
 from tests.portal.builders import FOLLOW_UP_IN_DAYS, TODAY
@@ -56,7 +56,7 @@ def test_a_patient_follows_the_course_on_a_phone(
     page.fill("input[name=username]", patient.username)
     page.fill("input[name=password]", password)
     page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(live_server.url + reverse("portal-home"))
+    expect(page).to_have_url(live_server.url + reverse("portal:home"))
     expect(page.get_by_role("heading", level=1)).to_have_text("My course")
 
     today = page.get_by_test_id("today-doses")
@@ -104,7 +104,7 @@ def test_a_patient_follows_the_course_on_a_phone(
     assert_no_sideways_scroll(page)
 
     # The monthly confirmation: one wrong answer, explained, then right.
-    page.goto(live_server.url + reverse("portal-confirmation"))
+    page.goto(live_server.url + reverse("portal:confirmation"))
     page.get_by_label("Intrauterine device").check()
     page.get_by_label("Male condom").check()
     wrong = QUESTIONS[2]  # sharing the medicine
@@ -135,6 +135,6 @@ def test_a_patient_follows_the_course_on_a_phone(
     record.refresh_from_db()
     assert (record.attempts, record.passed) == (2, True)
 
-    page.goto(live_server.url + reverse("portal-home"))
+    page.goto(live_server.url + reverse("portal:home"))
     expect(page.get_by_test_id("confirmation-due")).to_have_count(0)
     assert console_errors == []

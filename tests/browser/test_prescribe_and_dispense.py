@@ -21,7 +21,7 @@ RESULTS = Path("test-results")
 
 
 def start_course_in_browser(page: Page, live_server, patient, formulation_label) -> None:
-    page.goto(live_server.url + reverse("patient-detail", args=[patient.pk]))
+    page.goto(live_server.url + reverse("staff:patient-detail", args=[patient.pk]))
     page.get_by_role("link", name="Start a course").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Start a treatment course")
     page.get_by_label("Weight today (kg)").fill("70")
@@ -42,7 +42,7 @@ def test_prescriber_starts_a_course_and_prescribes_with_the_live_check(
     live_server, page: Page, console_errors, prescriber, male_patient, password
 ):
     assert not TreatmentCourse.objects.filter(patient=male_patient).exists()
-    sign_in(page, live_server, prescriber, password, "staff-worklist")
+    sign_in(page, live_server, prescriber, password, "staff:worklist")
 
     start_course_in_browser(page, live_server, male_patient, "Conventional capsules")
     course = TreatmentCourse.objects.get(patient=male_patient)
@@ -57,7 +57,7 @@ def test_prescriber_starts_a_course_and_prescribes_with_the_live_check(
     page.screenshot(path=str(RESULTS / "course-page.png"), full_page=True)
 
     page.get_by_role("link", name="Prescribe", exact=True).click()
-    expect(page).to_have_url(live_server.url + reverse("course-prescribe", args=[course.pk]))
+    expect(page).to_have_url(live_server.url + reverse("staff:course-prescribe", args=[course.pk]))
 
     # Label table for 70 kg: 0.5, 1 and 2 mg/kg/day.
     label_cells = page.get_by_test_id("label-table").locator("tbody td")
@@ -87,7 +87,7 @@ def test_prescriber_starts_a_course_and_prescribes_with_the_live_check(
     expect(dose_check.get_by_test_id("check-refusals")).to_contain_text(
         "33 mg per dose cannot be made"
     )
-    expect(page).to_have_url(live_server.url + reverse("course-prescribe", args=[course.pk]))
+    expect(page).to_have_url(live_server.url + reverse("staff:course-prescribe", args=[course.pk]))
     assert not course.prescriptions.exists()
 
     dose_field.fill("30")
@@ -109,7 +109,7 @@ def test_prescriber_starts_a_course_and_prescribes_with_the_live_check(
 def test_prescriber_picks_the_35_mg_absorica_full_dose(
     live_server, page: Page, console_errors, prescriber, male_patient, password
 ):
-    sign_in(page, live_server, prescriber, password, "staff-worklist")
+    sign_in(page, live_server, prescriber, password, "staff:worklist")
     start_course_in_browser(page, live_server, male_patient, "Absorica (10")
     course = TreatmentCourse.objects.get(patient=male_patient)
     assert course.formulation == "absorica"
@@ -152,7 +152,7 @@ def test_pharmacist_at_a_certified_pharmacy_authorizes_a_dispense(
     Pharmacist.objects.create(user=pharmacist, pharmacy=pharmacy)
     prescription = prescribe(start_course(male_patient))
 
-    sign_in(page, live_server, pharmacist, password, "pharmacy-home")
+    sign_in(page, live_server, pharmacist, password, "pharmacy:home")
     look_up(page, male_patient.registry_id)
     card = page.get_by_test_id("prescription")
     expect(card).to_contain_text(f"Prescription {prescription.pk} for {male_patient.full_name}")
@@ -185,7 +185,7 @@ def test_pharmacist_at_a_suspended_pharmacy_sees_why_and_no_button(
     Pharmacist.objects.create(user=pharmacist, pharmacy=pharmacy)
     prescription = prescribe(start_course(male_patient))
 
-    sign_in(page, live_server, pharmacist, password, "pharmacy-home")
+    sign_in(page, live_server, pharmacist, password, "pharmacy:home")
     expect(page.get_by_test_id("dispense-status")).to_contain_text("suspended")
     look_up(page, male_patient.registry_id)
     # A pharmacy that may not dispense today looks nobody up (R17): the reason sits next to

@@ -11,8 +11,8 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from clinic.navigation import NAV_BY_ROLE, START_PAGE_BY_ROLE
-from registry.roles import Role
+from clinic.accounts.navigation import NAV_BY_ROLE, START_PAGE_BY_ROLE
+from clinic.accounts.roles import Role
 from tests.browser.helpers import sign_in_from
 
 pytestmark = pytest.mark.django_db(transaction=True)

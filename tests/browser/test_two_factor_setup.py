@@ -25,7 +25,7 @@ def code_from_typed_key(key: str) -> str:
 def test_first_sign_in_sets_up_the_app_and_shows_the_recovery_codes(
     live_server, page: Page, console_errors, prescriber, password
 ):
-    page.goto(live_server.url + reverse("patient-list"))
+    page.goto(live_server.url + reverse("staff:patient-list"))
     page.fill("input[name=username]", prescriber.username)
     page.fill("input[name=password]", password)
     page.get_by_role("button", name="Sign in").click()
@@ -48,15 +48,15 @@ def test_first_sign_in_sets_up_the_app_and_shows_the_recovery_codes(
     expect(page.get_by_test_id("recovery-codes").locator("code")).to_have_count(10)
     page.screenshot(path=str(SHOTS / "two-factor-recovery-codes.png"), full_page=True)
     page.get_by_role("link", name="I have saved my codes: continue").click()
-    expect(page).to_have_url(live_server.url + reverse("patient-list"))
+    expect(page).to_have_url(live_server.url + reverse("staff:patient-list"))
 
     # Signing in again asks for the code, not the set-up.
     page.get_by_role("button", name="Sign out").click()
-    page.goto(live_server.url + reverse("staff-worklist"))
+    page.goto(live_server.url + reverse("staff:worklist"))
     page.fill("input[name=username]", prescriber.username)
     page.fill("input[name=password]", password)
     page.get_by_role("button", name="Sign in").click()
     page.screenshot(path=str(SHOTS / "two-factor-code.png"), full_page=True)
     enter_second_factor(page, authenticator_for(prescriber))
-    expect(page).to_have_url(live_server.url + reverse("staff-worklist"))
+    expect(page).to_have_url(live_server.url + reverse("staff:worklist"))
     assert console_errors == []

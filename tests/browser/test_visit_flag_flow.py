@@ -22,7 +22,7 @@ def test_a_70_percent_fall_is_flagged_acknowledged_and_the_course_ends_early(
     course = start_course(male_patient, start_date=days_ago(70), nodules=30)
 
     sign_in(page, live_server, nurse, password)
-    page.goto(live_server.url + reverse("visit-new", args=[male_patient.pk]))
+    page.goto(live_server.url + reverse("staff:visit-new", args=[male_patient.pk]))
     page.get_by_label("Weight (kg)").fill("70")
     page.get_by_label("Total inflammatory nodule count").fill("6")
     page.locator("input[name=phq2_interest][value='0']").check()
@@ -51,6 +51,6 @@ def test_a_70_percent_fall_is_flagged_acknowledged_and_the_course_ends_early(
     assert course.status == TreatmentCourse.Status.STOPPED_EARLY
     flag = course.flags.get()
     assert (flag.acknowledged_by, flag.action) == (prescriber, "stop")
-    page.goto(live_server.url + reverse("staff-worklist"))
+    page.goto(live_server.url + reverse("staff:worklist"))
     expect(page.get_by_test_id("count-flags")).to_have_text("0")
     assert errors == []

@@ -58,7 +58,7 @@ def a_course(personas):
 
 
 def a_flag(personas):
-    from clinic.models import CourseFlag
+    from clinic.monitoring.models import CourseFlag
 
     course_pk = a_course(personas)["pk"]
     flag, _ = CourseFlag.objects.get_or_create(course_id=course_pk, kind="mood_screen")
@@ -74,59 +74,59 @@ SECOND_FACTOR = {"prescriber", "registry_admin"}  # settings.TWO_FACTOR_ROLES
 
 # url name -> (reverse kwargs, or a function of the personas giving them; {role: answer to GET})
 TABLE = {
-    "home": ({}, everyone("role-start", anonymous=LOGIN)),
+    "accounts:home": ({}, everyone("role-start", anonymous=LOGIN)),
     "login": ({}, everyone(HOME, anonymous=OK)),
     "logout": ({}, everyone(NOT_ALLOWED)),
     "password_change": ({}, everyone(OK, anonymous=LOGIN)),
     "password_change_done": ({}, everyone(OK, anonymous=LOGIN)),
-    "two-factor-manage": ({}, only(SECOND_FACTOR)),
+    "accounts:two-factor-manage": ({}, only(SECOND_FACTOR)),
     # Already set up and verified (force_login passes the second factor): nothing to do there.
-    "two-factor-setup": ({}, only(SECOND_FACTOR, allowed="to two-factor-manage")),
-    "two-factor-verify": ({}, only(SECOND_FACTOR, allowed=HOME)),
-    "two-factor-recovery-codes": ({}, only(SECOND_FACTOR, allowed=NOT_ALLOWED)),
+    "accounts:two-factor-setup": ({}, only(SECOND_FACTOR, allowed="to accounts:two-factor-manage")),
+    "accounts:two-factor-verify": ({}, only(SECOND_FACTOR, allowed=HOME)),
+    "accounts:two-factor-recovery-codes": ({}, only(SECOND_FACTOR, allowed=NOT_ALLOWED)),
     "password_reset": ({}, everyone(OK)),
     "password_reset_done": ({}, everyone(OK)),
     "password_reset_confirm": ({"uidb64": "MQ", "token": "set-password"}, everyone(OK)),
     "password_reset_complete": ({}, everyone(OK)),
-    "staff-worklist": ({}, only(STAFF)),
-    "patient-list": ({}, only(STAFF)),
-    "patient-enrol": ({}, only(STAFF)),
-    "patient-detail": (a_patient, only(STAFF)),
-    "patient-edit": (a_patient, only(STAFF)),
-    "patient-status": (a_patient, only(STAFF)),
-    "patient-invite": (a_patient, only(STAFF, allowed=NOT_ALLOWED)),
-    "portal-invitation-accept": ({"token": "not-a-real-token"}, everyone(NOT_FOUND)),
-    "pharmacy-list": ({}, only(STAFF)),
-    "course-start": (the_patient, only(PRESCRIBER)),
-    "pregnancy-test-new": (the_patient, only(STAFF)),
-    "visit-new": (the_patient, only(STAFF)),
-    "patient-reminders": (a_patient, only(STAFF)),
-    "reminders-failed": ({}, only(STAFF)),
-    "reminder-retry": ({"pk": 1}, only(STAFF, allowed=NOT_ALLOWED)),
-    "flag-acknowledge": (a_flag, only(PRESCRIBER)),
-    "pharmacy-dispense": ({"prescription_pk": 1}, only({"pharmacist"}, allowed=NOT_ALLOWED)),
-    "pharmacy-reverse": ({"pk": 1}, only({"pharmacist"}, allowed=NOT_ALLOWED)),
-    "staff-dispense": ({}, only(STAFF)),
-    "staff-dispense-authorize": ({"prescription_pk": 1}, only(STAFF, allowed=NOT_ALLOWED)),
-    "course-detail": (a_course, only(STAFF)),
-    "course-prescribe": (a_course, only(PRESCRIBER)),
-    "course-prescribe-check": (a_course, only(PRESCRIBER)),
-    "course-end": (a_course, only(PRESCRIBER)),
-    "refusals": ({}, only({"prescriber", "registry_admin"})),
-    "portal-home": ({}, only({"patient"})),
-    "portal-schedule": ({}, only({"patient"})),
-    "portal-course-schedule": (a_course, only({"patient"})),
-    "portal-progress": ({}, only({"patient"})),
-    "portal-course-progress": (a_course, only({"patient"})),
-    "portal-calendar": ({}, only({"patient"})),
-    "portal-calendar-download": ({}, only({"patient"})),
-    "portal-calendar-feed": ({"token": "not-a-real-token"}, everyone(NOT_FOUND)),
-    "portal-reminders": ({}, only({"patient"})),
-    "portal-confirmation": ({}, only({"patient"})),
-    "portal-about": ({}, only({"patient"})),
-    "pharmacy-home": ({}, only({"pharmacist"})),
-    "registry-admin-home": ({}, only({"registry_admin"})),
-    "healthz": ({}, everyone(OK)),
+    "staff:worklist": ({}, only(STAFF)),
+    "staff:patient-list": ({}, only(STAFF)),
+    "staff:patient-enrol": ({}, only(STAFF)),
+    "staff:patient-detail": (a_patient, only(STAFF)),
+    "staff:patient-edit": (a_patient, only(STAFF)),
+    "staff:patient-status": (a_patient, only(STAFF)),
+    "staff:patient-invite": (a_patient, only(STAFF, allowed=NOT_ALLOWED)),
+    "portal:invitation-accept": ({"token": "not-a-real-token"}, everyone(NOT_FOUND)),
+    "staff:pharmacy-list": ({}, only(STAFF)),
+    "staff:course-start": (the_patient, only(PRESCRIBER)),
+    "staff:pregnancy-test-new": (the_patient, only(STAFF)),
+    "staff:visit-new": (the_patient, only(STAFF)),
+    "staff:patient-reminders": (a_patient, only(STAFF)),
+    "staff:reminders-failed": ({}, only(STAFF)),
+    "staff:reminder-retry": ({"pk": 1}, only(STAFF, allowed=NOT_ALLOWED)),
+    "staff:flag-acknowledge": (a_flag, only(PRESCRIBER)),
+    "pharmacy:dispense": ({"prescription_pk": 1}, only({"pharmacist"}, allowed=NOT_ALLOWED)),
+    "pharmacy:reverse": ({"pk": 1}, only({"pharmacist"}, allowed=NOT_ALLOWED)),
+    "pharmacy:staff-dispense": ({}, only(STAFF)),
+    "pharmacy:staff-dispense-authorize": ({"prescription_pk": 1}, only(STAFF, allowed=NOT_ALLOWED)),
+    "staff:course-detail": (a_course, only(STAFF)),
+    "staff:course-prescribe": (a_course, only(PRESCRIBER)),
+    "staff:course-prescribe-check": (a_course, only(PRESCRIBER)),
+    "staff:course-end": (a_course, only(PRESCRIBER)),
+    "staff:refusals": ({}, only({"prescriber", "registry_admin"})),
+    "portal:home": ({}, only({"patient"})),
+    "portal:schedule": ({}, only({"patient"})),
+    "portal:course-schedule": (a_course, only({"patient"})),
+    "portal:progress": ({}, only({"patient"})),
+    "portal:course-progress": (a_course, only({"patient"})),
+    "portal:calendar": ({}, only({"patient"})),
+    "portal:calendar-download": ({}, only({"patient"})),
+    "portal:calendar-feed": ({"token": "not-a-real-token"}, everyone(NOT_FOUND)),
+    "portal:reminders": ({}, only({"patient"})),
+    "portal:confirmation": ({}, only({"patient"})),
+    "portal:about": ({}, only({"patient"})),
+    "pharmacy:home": ({}, only({"pharmacist"})),
+    "staff:registry-admin-home": ({}, only({"registry_admin"})),
+    "reminders:healthz": ({}, everyone(OK)),
     "admin:index": ({}, {**only({"registry_admin"}, others=ADMIN_LOGIN), "anonymous": ADMIN_LOGIN}),
 }
 
@@ -188,13 +188,13 @@ def test_each_role_gets_the_answer_the_table_gives(client, personas, url_name, r
         assert_sent_to_sign_in(response, expected)
     elif expected == HOME:
         assert response.status_code == 302
-        assert response.url == reverse("home")
+        assert response.url == reverse("accounts:home")
     elif expected.startswith("to "):
         assert response.status_code == 302
         assert response.url == reverse(expected.removeprefix("to "))
     elif expected == "role-start":
-        from clinic.navigation import START_PAGE_BY_ROLE
-        from registry.roles import primary_role
+        from clinic.accounts.navigation import START_PAGE_BY_ROLE
+        from clinic.accounts.roles import primary_role
 
         assert response.status_code == 302
         assert response.url == reverse(START_PAGE_BY_ROLE[primary_role(personas[role])])
@@ -206,7 +206,7 @@ def test_a_user_without_a_role_is_told_so(client, db):
     from tests.factories import UserFactory
 
     client.force_login(UserFactory(username="norole"))
-    response = client.get(reverse("home"))
+    response = client.get(reverse("accounts:home"))
     assert response.status_code == 403
     assert "no role yet" in response.content.decode()
 

@@ -1,4 +1,4 @@
-"""dosing/rules.py: the label table (R5), ranges (R1), ceiling (R2), capsules (R3), once daily
+"""pharmacy/rules.py: the label table (R5), ranges (R1), ceiling (R2), capsules (R3), once daily
 (R4), cumulative dose (R7) and the 20-week calendar (R8). Pure Python: no database."""
 
 import datetime

@@ -1,4 +1,4 @@
-"""dosing/schedule.py: one list of dated entries for the staff page, portal and calendar."""
+"""pharmacy/schedule.py: one list of dated entries for the staff page, portal and calendar."""
 
 import datetime
 

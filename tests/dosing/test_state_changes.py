@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from clinic import services as clinic_services
-from clinic.models import CourseFlag, FlagKind
+from clinic.monitoring import services as clinic_services
+from clinic.monitoring.models import CourseFlag, FlagKind
 from dosing import rules, services
 from dosing.models import Dispense, Prescription, RefusedAction, TreatmentCourse
 from registry import services as registry_services
@@ -162,7 +162,7 @@ def test_a_positive_test_stops_a_planned_course_too(
     assert course.status == TreatmentCourse.Status.PLANNED
     client.force_login(nurse)
     response = client.post(
-        reverse("pregnancy-test-new", args=[female_patient.pk]),
+        reverse("staff:pregnancy-test-new", args=[female_patient.pk]),
         {"specimen_date": TODAY.isoformat(), "result": "positive", "setting": "medical"},
         follow=True,
     )
@@ -230,7 +230,7 @@ def test_a_lower_weight_flags_the_dose_and_the_pages_say_so(
     prescribe(course, mg=70)  # 140 mg/day: 2 mg/kg/day at 70 kg
     client.force_login(nurse)
     response = client.post(
-        reverse("visit-new", args=[male_patient.pk]),
+        reverse("staff:visit-new", args=[male_patient.pk]),
         {
             "visit_date": TODAY.isoformat(),
             "weight_kg": "65",
@@ -314,7 +314,7 @@ def test_the_status_page_says_what_a_withdrawal_voided(
     prescribe(course)
     client.force_login(nurse)
     response = client.post(
-        reverse("patient-status", args=[male_patient.pk]),
+        reverse("staff:patient-status", args=[male_patient.pk]),
         {"status": "withdrawn", "reason": "Moved abroad"},
         follow=True,
     )

@@ -27,9 +27,9 @@ from django.db import connection
 from django.db.models import ForeignObjectRel, ManyToManyField
 
 import registry.admin as registry_admin
-from registry.filters import PatientFilter
+from clinic.staff.filters import PatientFilter
+from clinic.staff.tables.patients import PatientTable
 from registry.models import Patient
-from registry.tables import PatientTable
 
 FREE_TEXT_SEARCH = {"q"}  # see the module docstring
 
@@ -139,13 +139,13 @@ def worklist_columns() -> list[Column]:
     model = apps.get_model
     flag = model("clinic", "CourseFlag")
     course, rx = model("dosing", "TreatmentCourse"), model("dosing", "Prescription")
-    dispense, reminder = model("dosing", "Dispense"), model("clinic", "Reminder")
+    dispense, reminder = model("dosing", "Dispense"), model("reminders", "Reminder")
     return [
         # open_flags: acknowledged_at IS NULL, ordered by raised_at
         columns_of("worklist.open_flags", flag, ["acknowledged_at"]),
         columns_of("worklist.open_flags", flag, ["raised_at"]),
         # planned_visits / overdue_follow_ups: active courses, a range of the course's copy of
-        # next_follow_up (clinic.follow_ups), ordered by it
+        # next_follow_up (clinic.monitoring.follow_ups), ordered by it
         columns_of("worklist.follow_ups", course, ["status", "next_follow_up"]),
         # closing_windows: a range of window_closes, ordered by it; no live dispense
         columns_of("worklist.closing_windows", rx, ["window_closes"]),

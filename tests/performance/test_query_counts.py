@@ -29,10 +29,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic import follow_ups
-from clinic.models import CalendarFeed, CourseFlag, Reminder, Visit
-from clinic.models.flags import FlagKind
-from clinic.worklist import ROW_LIMIT
+from clinic.accounts.roles import Role
+from clinic.monitoring import follow_ups
+from clinic.monitoring.models import CourseFlag, Visit
+from clinic.monitoring.models.flags import FlagKind
+from clinic.portal.models import CalendarFeed
+from clinic.reminders.models import Reminder
+from clinic.staff.worklist import ROW_LIMIT
 from dosing.models import Dispense, Prescription, RefusedAction, TreatmentCourse
 from registry.models import (
     CertificationChange,
@@ -46,7 +49,6 @@ from registry.models import (
     PriorTreatment,
 )
 from registry.registry_id import new_registry_id
-from registry.roles import Role
 from tests.clinic.test_url_permissions import OK, ROLES, TABLE, a_course
 
 TODAY = timezone.localdate()
@@ -583,10 +585,10 @@ GROWERS = {
 # Pages whose query count legitimately changes with the data, by a fixed number of queries
 # of a known kind: url name -> (how many more with many rows, how each extra query starts).
 # The worklist shows at most ROW_LIMIT rows per section and counts the rest with one more
-# query only when there are more (clinic.worklist.bounded); all six sections are bounded (open
+# query only when there are more (clinic.staff.worklist.bounded); all six sections are bounded (open
 # flags, visits planned today, this week, overdue follow-ups, closing windows, failed
 # reminders), so with many rows there are exactly six COUNT queries more, whatever the number.
-FIXED_EXTRA = {"staff-worklist": (6, 'SELECT COUNT(*) AS "__count"')}
+FIXED_EXTRA = {"staff:worklist": (6, 'SELECT COUNT(*) AS "__count"')}
 
 PATIENT_PAGE = ("own_patient", "own_course", "own_reminders", "patients")
 COURSE_PAGE = ("own_course", "own_patient", "pharmacies")
@@ -602,39 +604,39 @@ GROWTH = {
     "password_reset_done": (),
     "password_reset_confirm": (),
     "password_reset_complete": (),
-    "healthz": (),  # SELECT 1 and the heartbeat row
-    "registry-admin-home": (),  # links into the admin
-    "two-factor-manage": (),  # the signed-in user's own two devices
-    "portal-about": ("own_patient",),
-    "staff-worklist": ("clinic_courses", "failed_reminders", "own_course"),
-    "patient-list": ("patients",),
-    "patient-enrol": ("patients",),  # the prescriber menu
-    "patient-detail": (*PATIENT_PAGE, "refusals"),
-    "patient-edit": PATIENT_PAGE,
-    "patient-status": PATIENT_PAGE,
-    "pharmacy-list": ("pharmacies",),
-    "course-start": PATIENT_PAGE,
-    "pregnancy-test-new": PATIENT_PAGE,
-    "visit-new": PATIENT_PAGE,
-    "patient-reminders": ("own_reminders", "failed_reminders"),
-    "reminders-failed": ("failed_reminders", "clinic_courses"),
-    "flag-acknowledge": COURSE_PAGE,
-    "staff-dispense": ("pharmacies",),  # the pharmacy menu
-    "course-detail": COURSE_PAGE,
-    "course-prescribe": COURSE_PAGE,
-    "course-prescribe-check": COURSE_PAGE,
-    "course-end": COURSE_PAGE,
-    "refusals": ("refusals", "patients"),
-    "portal-home": PORTAL,
-    "portal-schedule": PORTAL,
-    "portal-course-schedule": PORTAL,
-    "portal-progress": PORTAL,
-    "portal-course-progress": PORTAL,
-    "portal-calendar": PORTAL,
-    "portal-calendar-download": PORTAL,
-    "portal-reminders": PORTAL,
-    "portal-confirmation": PORTAL,
-    "pharmacy-home": ("own_course", "clinic_courses", "pharmacies"),
+    "reminders:healthz": (),  # SELECT 1 and the heartbeat row
+    "staff:registry-admin-home": (),  # links into the admin
+    "accounts:two-factor-manage": (),  # the signed-in user's own two devices
+    "portal:about": ("own_patient",),
+    "staff:worklist": ("clinic_courses", "failed_reminders", "own_course"),
+    "staff:patient-list": ("patients",),
+    "staff:patient-enrol": ("patients",),  # the prescriber menu
+    "staff:patient-detail": (*PATIENT_PAGE, "refusals"),
+    "staff:patient-edit": PATIENT_PAGE,
+    "staff:patient-status": PATIENT_PAGE,
+    "staff:pharmacy-list": ("pharmacies",),
+    "staff:course-start": PATIENT_PAGE,
+    "staff:pregnancy-test-new": PATIENT_PAGE,
+    "staff:visit-new": PATIENT_PAGE,
+    "staff:patient-reminders": ("own_reminders", "failed_reminders"),
+    "staff:reminders-failed": ("failed_reminders", "clinic_courses"),
+    "staff:flag-acknowledge": COURSE_PAGE,
+    "pharmacy:staff-dispense": ("pharmacies",),  # the pharmacy menu
+    "staff:course-detail": COURSE_PAGE,
+    "staff:course-prescribe": COURSE_PAGE,
+    "staff:course-prescribe-check": COURSE_PAGE,
+    "staff:course-end": COURSE_PAGE,
+    "staff:refusals": ("refusals", "patients"),
+    "portal:home": PORTAL,
+    "portal:schedule": PORTAL,
+    "portal:course-schedule": PORTAL,
+    "portal:progress": PORTAL,
+    "portal:course-progress": PORTAL,
+    "portal:calendar": PORTAL,
+    "portal:calendar-download": PORTAL,
+    "portal:reminders": PORTAL,
+    "portal:confirmation": PORTAL,
+    "pharmacy:home": ("own_course", "clinic_courses", "pharmacies"),
     "admin:index": ("admin_log", "patients", "pharmacies"),
     # Admin changelists (not rows of the permission TABLE, which represents the admin by its
     # index): registry admins work here.
@@ -652,18 +654,22 @@ ADMIN_PAGES = {name for name in GROWTH if name.startswith("admin:registry_")}
 # left to test_query_count_does_not_grow_with_the_rows, whose small data sets fit in a page.
 VARIANTS = {
     "patient-list searched and filtered": (
-        "patient-list",
+        "staff:patient-list",
         "q=Family&status=in_treatment&risk_category=can_get_pregnant&sort=-enrolled_at",
         ("many_patients",),
     ),
-    "patient-list sorted by name, page 3": ("patient-list", "sort=name&page=3", ("many_patients",)),
+    "patient-list sorted by name, page 3": (
+        "staff:patient-list",
+        "sort=name&page=3",
+        ("many_patients",),
+    ),
     "patient-list by prescriber, sorted by status": (
-        "patient-list",
+        "staff:patient-list",
         "prescriber={prescriber}&sort=status",
         ("many_patients",),
     ),
     "patient-list searched by registry ID": (
-        "patient-list",
+        "staff:patient-list",
         "q={registry_id_part}",
         ("many_patients",),
     ),
@@ -689,24 +695,28 @@ VARIANTS = {
         ("pharmacies",),
     ),
     "staff-dispense lookup": (
-        "staff-dispense",
+        "pharmacy:staff-dispense",
         "registry_id={registry_id}&pharmacy={pharmacy}",
         ("pharmacies", "own_course"),
     ),
-    "pharmacy-home lookup": ("pharmacy-home", "registry_id={registry_id}", ("own_course",)),
+    "pharmacy-home lookup": ("pharmacy:home", "registry_id={registry_id}", ("own_course",)),
     "course-prescribe-check with a dose": (
-        "course-prescribe-check",
+        "staff:course-prescribe-check",
         "mg_per_dose=30&doses_per_day=2&days_supply=30",
         COURSE_PAGE,
     ),
-    "reminders-failed page 2": ("reminders-failed", "page=2", ("many_failed_reminders",)),
+    "reminders-failed page 2": ("staff:reminders-failed", "page=2", ("many_failed_reminders",)),
     "refusals filtered by patient, user and dates": (
-        "refusals",
+        "staff:refusals",
         "patient={registry_id}&user=okafor&date_from=2000-01-01&date_to=2999-12-31",
         ("many_refusals",),
     ),
-    "refusals filtered by kind": ("refusals", "kind=visit", ("many_refusals",)),
-    "refusals page 2, sorted oldest first": ("refusals", "page=2&sort=at", ("many_refusals",)),
+    "refusals filtered by kind": ("staff:refusals", "kind=visit", ("many_refusals",)),
+    "refusals page 2, sorted oldest first": (
+        "staff:refusals",
+        "page=2&sort=at",
+        ("many_refusals",),
+    ),
 }
 
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from clinic.models import Visit
+from clinic.monitoring.models import Visit
 from dosing import services
 from dosing.models import Dispense
 from registry.models import Patient, PregnancyTest

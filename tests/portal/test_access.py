@@ -5,15 +5,16 @@ patient's name, dose or dates."""
 import pytest
 from django.urls import reverse
 
-from clinic.portal_urls import urlpatterns
+from clinic.accounts.roles import Role
+from clinic.portal.urls import urlpatterns
 from registry.models import Patient
-from registry.roles import Role
 from tests.factories import UserFactory
 
-SIGNED_IN_PAGES = [p.name for p in urlpatterns if p.name not in ("portal-calendar-feed",)] + [
-    "portal-home"
+# The feed and the invitation open with a token instead of a login.
+SIGNED_IN_PAGES = [
+    f"portal:{p.name}" for p in urlpatterns if p.name not in ("calendar-feed", "invitation-accept")
 ]
-COURSE_PAGES = {"portal-course-schedule", "portal-course-progress"}
+COURSE_PAGES = {"portal:course-schedule", "portal:course-progress"}
 
 
 def url_for(name, course_pk=1):

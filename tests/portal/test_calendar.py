@@ -13,8 +13,8 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from clinic.models import CalendarFeed
-from clinic.weights import latest_weight_kg
+from clinic.monitoring.weights import latest_weight_kg
+from clinic.portal.models import CalendarFeed
 from dosing.course_data import course_figures
 from dosing.schedule import Kind
 from tests.portal.builders import FOLLOW_UP_IN_DAYS, TODAY
@@ -109,7 +109,7 @@ def course(patient, build_course):
 
 def make_link(client, user, action="create") -> str:
     client.force_login(user)
-    response = client.post(reverse("portal-calendar"), {"action": action})
+    response = client.post(reverse("portal:calendar"), {"action": action})
     assert response.status_code == 200
     html = response.content.decode()
     url = re.search(r'data-testid="feed-url"', html) and re.search(
@@ -224,7 +224,7 @@ def test_only_the_tokens_hash_is_stored_and_the_link_is_shown_once(client, patie
     assert feed.token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert token not in feed.token_hash
     client.force_login(patient)
-    page = client.get(reverse("portal-calendar")).content.decode()
+    page = client.get(reverse("portal:calendar")).content.decode()
     assert token not in page
     assert "Your link is working" in page
 
@@ -233,7 +233,7 @@ def test_a_stopped_link_answers_404(client, patient, course):
     path = make_link(client, patient)
     fetch(client, path)
     client.force_login(patient)
-    response = client.post(reverse("portal-calendar"), {"action": "revoke"})
+    response = client.post(reverse("portal:calendar"), {"action": "revoke"})
     assert response.status_code == 302
     client.logout()
     assert client.get(path).status_code == 404
@@ -251,7 +251,7 @@ def test_a_new_link_stops_the_old_one(client, patient, course):
 
 
 def test_an_unknown_token_answers_404(client, db):
-    assert client.get(reverse("portal-calendar-feed", args=["nothing-here"])).status_code == 404
+    assert client.get(reverse("portal:calendar-feed", args=["nothing-here"])).status_code == 404
 
 
 def test_the_token_opens_the_feed_and_nothing_else(client, patient, course):
@@ -271,8 +271,8 @@ def test_the_token_opens_the_feed_and_nothing_else(client, patient, course):
         assert response.status_code in (302, 404), other
         if response.status_code == 302:
             assert response.url.startswith(reverse("login"))
-    assert client.get(reverse("portal-home")).status_code == 302
-    assert client.get(reverse("portal-calendar-download")).status_code == 302
+    assert client.get(reverse("portal:home")).status_code == 302
+    assert client.get(reverse("portal:calendar-download")).status_code == 302
 
 
 def test_a_feed_shows_its_own_patients_course_only(
@@ -296,14 +296,14 @@ def test_a_patient_without_a_course_gets_an_empty_calendar(client, patient):
 
 def test_the_one_off_download_is_for_the_signed_in_patient(client, patient, course):
     client.force_login(patient)
-    response = client.get(reverse("portal-calendar-download"))
+    response = client.get(reverse("portal:calendar-download"))
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="clinic-calendar.ics"'
     text = response.content.decode()
     assert sorted(parse_by_lines(text), key=key) == sorted(parse_with_icalendar(text), key=key)
     assert not CalendarFeed.objects.exists()
     client.logout()
-    assert client.get(reverse("portal-calendar-download")).status_code == 302
+    assert client.get(reverse("portal:calendar-download")).status_code == 302
 
 
 # The events themselves, from schedule entries ---------------------------------------------------
@@ -335,7 +335,7 @@ def figures_like(*, today, needs_tests=True, per_day=2, start=datetime.date(2027
 
 
 def test_a_booked_visit_on_a_planned_day_is_one_event():
-    from clinic.portal_calendar import calendar_events
+    from clinic.portal.calendar_feed import calendar_events
 
     start = datetime.date(2027, 1, 4)
     planned = start + datetime.timedelta(days=28)
@@ -346,7 +346,7 @@ def test_a_booked_visit_on_a_planned_day_is_one_event():
 
 
 def test_no_check_up_appointments_for_a_patient_who_cannot_get_pregnant():
-    from clinic.portal_calendar import calendar_events
+    from clinic.portal.calendar_feed import calendar_events
 
     start = datetime.date(2027, 1, 4)
     booked = start + datetime.timedelta(days=30)
@@ -360,7 +360,7 @@ def test_no_check_up_appointments_for_a_patient_who_cannot_get_pregnant():
 
 
 def test_once_daily_dosing_is_one_morning_event():
-    from clinic.portal_calendar import calendar_events, to_ical
+    from clinic.portal.calendar_feed import calendar_events, to_ical
 
     start = datetime.date(2027, 1, 4)
     events = calendar_events(figures_like(today=start, per_day=1, start=start))
@@ -377,7 +377,7 @@ def test_after_a_positive_test_the_feed_has_no_medicine_pick_up_or_limit_from_th
 ):
     """R18 reaches the calendar: the stop day ends every medicine reminder, the open pick-up
     window goes with its voided prescription, and no "last day of the course" remains."""
-    from clinic import services as clinic_services
+    from clinic.monitoring import services as clinic_services
 
     url = make_link(client, patient)
     before = {e["summary"] for e in parse_with_icalendar(fetch(client, url))}

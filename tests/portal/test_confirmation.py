@@ -4,7 +4,7 @@ written that month."""
 
 from django.urls import reverse
 
-from clinic.portal_content import QUESTIONS
+from clinic.portal.content import QUESTIONS
 from dosing.services import check_monthly_confirmation
 from registry.models import MonthlyConfirmation, Patient
 from tests.portal.builders import TODAY
@@ -19,7 +19,7 @@ def a_wrong_choice(question) -> str:
 
 
 def post(client, answers, methods=("iud", "condom")):
-    return client.post(reverse("portal-confirmation"), {"methods": list(methods), **answers})
+    return client.post(reverse("portal:confirmation"), {"methods": list(methods), **answers})
 
 
 def test_there_are_at_least_five_questions_on_the_required_subjects():
@@ -46,7 +46,7 @@ def test_a_wrong_answer_is_explained_and_must_be_answered_again(client, patient)
     assert record.contraception_methods == ["iud", "condom"]
     assert check_monthly_confirmation(alex, TODAY)
 
-    page = client.get(reverse("portal-confirmation")).content.decode()
+    page = client.get(reverse("portal:confirmation")).content.decode()
     assert f'data-testid="explanation-{wrong.key}"' in page
     assert "1 answer needs another look" in page
     for other in QUESTIONS:
@@ -65,7 +65,7 @@ def test_a_wrong_answer_is_explained_and_must_be_answered_again(client, patient)
     assert (record.attempts, record.passed) == (2, True)
     assert MonthlyConfirmation.objects.filter(patient=alex).count() == 1
     assert check_monthly_confirmation(alex, TODAY) == []
-    page = client.get(reverse("portal-confirmation")).content.decode()
+    page = client.get(reverse("portal:confirmation")).content.decode()
     assert 'data-testid="confirmation-done"' in page
     assert "Intrauterine device and Male condom" in page
     assert 'data-testid="confirmation-form"' not in page
@@ -111,7 +111,7 @@ def test_a_patient_who_cannot_get_pregnant_is_told_it_is_not_needed(client, pati
     alex.risk_category = Patient.RiskCategory.CANNOT_GET_PREGNANT
     alex.save()
     client.force_login(patient)
-    page = client.get(reverse("portal-confirmation")).content.decode()
+    page = client.get(reverse("portal:confirmation")).content.decode()
     assert 'data-testid="confirmation-not-needed"' in page
     post(client, right_answers())
     assert not MonthlyConfirmation.objects.exists()
@@ -123,8 +123,6 @@ def test_staff_see_the_result_in_the_summary_snippet(patient, client):
     client.force_login(patient)
     post(client, right_answers() | {"sharing": "a"})
     post(client, right_answers())
-    html = render_to_string(
-        "clinic/portal/_confirmation_summary.html", {"patient": patient.patient}
-    )
+    html = render_to_string("portal/_confirmation_summary.html", {"patient": patient.patient})
     assert "passed</strong> after 2 tries" in html
     assert "Intrauterine device, Male condom" in html

@@ -7,13 +7,13 @@ from html import unescape
 
 from django.urls import reverse
 
-from clinic.weights import latest_weight_kg
+from clinic.monitoring.weights import latest_weight_kg
 from dosing.course_data import course_figures
 
 
 def progress_html(client, user) -> str:
     client.force_login(user)
-    response = client.get(reverse("portal-progress"))
+    response = client.get(reverse("portal:progress"))
     assert response.status_code == 200
     return unescape(response.content.decode())
 

@@ -8,7 +8,7 @@ from tests.portal.builders import TODAY
 
 
 def effect(client) -> str:
-    html = client.get(reverse("portal-reminders")).content.decode()
+    html = client.get(reverse("portal:reminders")).content.decode()
     return html.split('data-testid="reminder-effect"')[1].split("</section>")[0]
 
 
@@ -20,7 +20,7 @@ def test_without_consent_it_says_no_reminders(client, patient):
 def test_turning_reminders_on_says_what_will_happen_and_is_audited(client, patient):
     alex = patient.patient
     client.force_login(patient)
-    response = client.post(reverse("portal-reminders"), {"consent": "yes", "channel": "email"})
+    response = client.post(reverse("portal:reminders"), {"consent": "yes", "channel": "email"})
     assert response.status_code == 302
     alex.refresh_from_db()
     assert (alex.reminder_consent, alex.reminder_channel) == (True, "email")
@@ -33,7 +33,7 @@ def test_turning_reminders_on_says_what_will_happen_and_is_audited(client, patie
     assert last.history_change_reason == "Changed by the patient in the portal"
     assert last.reminder_consent is True
 
-    client.post(reverse("portal-reminders"), {"consent": "no", "channel": "email"})
+    client.post(reverse("portal:reminders"), {"consent": "no", "channel": "email"})
     alex.refresh_from_db()
     assert (alex.reminder_consent, alex.reminder_consent_on) == (False, None)
     assert "You will get no reminders." in effect(client)
@@ -44,7 +44,7 @@ def test_turning_reminders_on_says_what_will_happen_and_is_audited(client, patie
 
 def test_text_messages_are_not_sent_and_the_page_says_so(client, patient):
     client.force_login(patient)
-    client.post(reverse("portal-reminders"), {"consent": "yes", "channel": "sms"})
+    client.post(reverse("portal:reminders"), {"consent": "yes", "channel": "sms"})
     assert "the clinic cannot send text messages yet" in effect(client)
 
 
@@ -53,13 +53,13 @@ def test_no_email_address_means_no_reminders(client, patient):
     alex.email = ""
     alex.save()
     client.force_login(patient)
-    client.post(reverse("portal-reminders"), {"consent": "yes", "channel": "email"})
+    client.post(reverse("portal:reminders"), {"consent": "yes", "channel": "email"})
     assert "the clinic has no email address for you" in effect(client)
 
 
 def test_consent_needs_a_channel(client, patient):
     client.force_login(patient)
-    response = client.post(reverse("portal-reminders"), {"consent": "yes"})
+    response = client.post(reverse("portal:reminders"), {"consent": "yes"})
     assert response.status_code == 200
     assert "Choose how you want your reminders." in response.content.decode()
     patient.patient.refresh_from_db()

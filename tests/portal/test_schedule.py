@@ -9,7 +9,7 @@ from pathlib import Path
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 
-from clinic.weights import latest_weight_kg
+from clinic.monitoring.weights import latest_weight_kg
 from dosing.course_data import course_figures
 from dosing.schedule import Kind
 from tests.portal.builders import TODAY
@@ -17,7 +17,7 @@ from tests.portal.builders import TODAY
 
 def schedule_html(client, user, url=None) -> str:
     client.force_login(user)
-    response = client.get(url or reverse("portal-schedule"))
+    response = client.get(url or reverse("portal:schedule"))
     assert response.status_code == 200
     return unescape(response.content.decode())
 
@@ -108,7 +108,7 @@ def test_an_earlier_course_is_shown_by_its_own_id(client, patient, build_course,
     alex = patient.patient
     course = build_course(alex, prescriptions=1)
     services.end_course(course, by=prescriber, status="completed", reason="Done", end_date=TODAY)
-    html = schedule_html(client, patient, reverse("portal-course-schedule", args=[course.pk]))
+    html = schedule_html(client, patient, reverse("portal:course-schedule", args=[course.pk]))
     assert f"Course {course.number}" in html
     assert "ended" in html
 
@@ -117,7 +117,7 @@ def test_another_patients_course_id_is_404(client, patient, other_patient, build
     theirs = build_course(other_patient.patient)
     build_course(patient.patient)
     client.force_login(patient)
-    for name in ("portal-course-schedule", "portal-course-progress"):
+    for name in ("portal:course-schedule", "portal:course-progress"):
         assert client.get(reverse(name, args=[theirs.pk])).status_code == 404
         assert client.get(reverse(name, args=[theirs.pk + 1000])).status_code == 404
 

@@ -16,7 +16,7 @@ from tests.portal.builders import FOLLOW_UP_IN_DAYS, START_DAYS_AGO, TODAY, days
 
 def page_of(client, user) -> str:
     client.force_login(user)
-    response = client.get(reverse("portal-home"))
+    response = client.get(reverse("portal:home"))
     assert response.status_code == 200
     return response.content.decode()
 
@@ -145,7 +145,7 @@ def test_queries_do_not_grow_with_prescriptions_and_visits(
         build_course(record, **sizes)
         client.force_login(user)
         with CaptureQueriesContext(connection) as queries:
-            assert client.get(reverse("portal-home")).status_code == 200
+            assert client.get(reverse("portal:home")).status_code == 200
         return len(queries)
 
     few = count(patient, prescriptions=1, visits=1)

@@ -53,14 +53,14 @@ def with_prior(data, **tried):
 
 def post(client, user, data):
     client.force_login(user)
-    return client.post(reverse("patient-enrol"), data)
+    return client.post(reverse("staff:patient-enrol"), data)
 
 
 def test_a_nurse_enrols_a_patient_with_prior_treatments(client, nurse, enrolment):
     response = post(client, nurse, enrolment)
     patient = Patient.objects.get(email="maya.lindgren@example.org")
     assert response.status_code == 302
-    assert response.url == reverse("patient-detail", args=[patient.pk])
+    assert response.url == reverse("staff:patient-detail", args=[patient.pk])
     assert is_valid(patient.registry_id)
     assert patient.enrolled_by == nurse
     assert patient.status == Patient.Status.ENROLLED
@@ -162,7 +162,7 @@ def test_an_other_treatment_needs_its_name(client, nurse, enrolment):
 
 def test_a_prescriber_is_proposed_as_the_prescriber(client, prescriber):
     client.force_login(prescriber)
-    form = client.get(reverse("patient-enrol")).context["form"]
+    form = client.get(reverse("staff:patient-enrol")).context["form"]
     assert form.initial["prescriber"] == prescriber.pk
 
 
@@ -172,7 +172,7 @@ def test_editing_records_what_changed_and_who_changed_it(client, nurse, prescrib
     client.force_login(prescriber)
     enrolment["phone"] = "+44 20 7946 0999"
     enrolment = with_prior(enrolment, oral_antibiotic={"outcome": "side_effects"})
-    response = client.post(reverse("patient-edit", args=[patient.pk]), enrolment)
+    response = client.post(reverse("staff:patient-edit", args=[patient.pk]), enrolment)
     assert response.status_code == 302
     patient.refresh_from_db()
     assert patient.phone == "+44 20 7946 0999"

@@ -9,7 +9,7 @@ from tests.factories import PatientFactory
 def test_withdrawal_needs_a_reason_and_changes_nothing_without_one(client, nurse, prescriber):
     patient = PatientFactory(prescriber=prescriber)
     client.force_login(nurse)
-    url = reverse("patient-status", args=[patient.pk])
+    url = reverse("staff:patient-status", args=[patient.pk])
     response = client.post(url, {"status": "withdrawn", "reason": "  "})
     assert response.status_code == 200
     assert "Give the reason" in response.content.decode()
@@ -22,7 +22,7 @@ def test_withdrawal_keeps_the_record_and_shows_the_reason(client, nurse, prescri
     patient = PatientFactory(prescriber=prescriber)
     client.force_login(nurse)
     response = client.post(
-        reverse("patient-status", args=[patient.pk]),
+        reverse("staff:patient-status", args=[patient.pk]),
         {"status": "withdrawn", "reason": "Moved abroad"},
     )
     assert response.status_code == 302
@@ -40,7 +40,7 @@ def test_withdrawal_keeps_the_record_and_shows_the_reason(client, nurse, prescri
 def test_other_status_changes_need_no_reason(client, prescriber):
     patient = PatientFactory(prescriber=prescriber)
     client.force_login(prescriber)
-    client.post(reverse("patient-status", args=[patient.pk]), {"status": "between_courses"})
+    client.post(reverse("staff:patient-status", args=[patient.pk]), {"status": "between_courses"})
     patient.refresh_from_db()
     assert patient.status == Patient.Status.BETWEEN_COURSES
 

@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.accounts.roles import Role
 from registry.models import CertificationChange, Pharmacist, Pharmacy, PharmacyCertification
-from registry.roles import Role
 from tests.factories import (
     PharmacyCertificationFactory,
     PharmacyFactory,

@@ -10,8 +10,8 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from clinic.accounts.roles import Role, roles_of
 from registry.models import PortalInvitation
-from registry.roles import Role, roles_of
 from tests.factories import PatientFactory
 
 NEW_PASSWORD = "my-own-long-passphrase-2026"
@@ -25,7 +25,7 @@ def invitee(prescriber):
 def invite(client, nurse, patient, django_capture_on_commit_callbacks):
     client.force_login(nurse)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("patient-invite", args=[patient.pk]))
+        response = client.post(reverse("staff:patient-invite", args=[patient.pk]))
     assert response.status_code == 302
     return re.search(r"https?://[^/\s]+(/welcome/\S+/)", mail.outbox[-1].body).group(1)
 
@@ -107,7 +107,7 @@ def test_a_weak_password_is_refused_next_to_the_field(
 def test_a_patient_without_email_cannot_be_invited(client, nurse, prescriber):
     patient = PatientFactory(prescriber=prescriber, email="")
     client.force_login(nurse)
-    response = client.post(reverse("patient-invite", args=[patient.pk]), follow=True)
+    response = client.post(reverse("staff:patient-invite", args=[patient.pk]), follow=True)
     assert "email address before sending" in response.content.decode()
     assert mail.outbox == []
     assert not PortalInvitation.objects.exists()

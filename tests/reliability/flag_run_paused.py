@@ -2,7 +2,7 @@
 
     python -m tests.reliability.flag_run_paused
 
-Runs the real clinic.flagging.raise_flags() with one addition, through Django's own
+Runs the real clinic.monitoring.flagging.raise_flags() with one addition, through Django's own
 execute_wrapper hook: after the third flag INSERT has run (inside the run's transaction) it
 prints "half way" and sleeps, so the test can kill it at that point for certain.
 """
@@ -19,7 +19,7 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 
-from clinic.flagging import raise_flags  # noqa: E402
+from clinic.monitoring.flagging import raise_flags  # noqa: E402
 
 PAUSE_AFTER = 3  # of the six flag INSERTs
 

@@ -36,8 +36,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from clinic.models import Reminder
-from clinic.reminder_sending import message_id
+from clinic.reminders.models import Reminder
+from clinic.reminders.sending import message_id
 from registry.models import Patient
 from tests.conftest import TEST_REDIS_URL
 from tests.factories import PatientFactory

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from clinic.models import Reminder
+from clinic.reminders.models import Reminder
 from tests.conftest import services_required
 from tests.reliability.support import (
     assert_each_sent_once,

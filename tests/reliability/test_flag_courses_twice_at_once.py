@@ -19,8 +19,8 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from clinic.flagging import QUERIES, raise_flags
-from clinic.models import CourseFlag, Visit
+from clinic.monitoring.flagging import QUERIES, raise_flags
+from clinic.monitoring.models import CourseFlag, Visit
 from dosing.models import TreatmentCourse
 from registry.models import Patient, PregnancyTest
 from tests.reliability.support import on_postgresql, results, wait_for
@@ -137,7 +137,7 @@ def test_two_flag_courses_runs_at_once_raise_each_flag_once(services):
     assert sorted(r["raised"] for r in runs)[0] == 0  # the later run found nothing new
     repeated = CourseFlag.objects.values("course", "kind").annotate(n=Count("id")).filter(n__gt=1)
     assert list(repeated) == []
-    # Every kind flag_courses raises (dose_above_ceiling comes from clinic.services instead).
+    # Every kind flag_courses raises (dose_above_ceiling comes from monitoring.services instead).
     assert set(CourseFlag.objects.values_list("kind", flat=True)) == set(QUERIES)
     history = CourseFlag.history.model.objects
     assert history.count() == flags

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from django.db.models import Count
 
-from clinic.flagging import QUERIES, raise_flags
-from clinic.models import CourseFlag
+from clinic.monitoring.flagging import QUERIES, raise_flags
+from clinic.monitoring.models import CourseFlag
 from tests.reliability.support import ROOT
 from tests.reliability.test_flag_courses_twice_at_once import make_courses
 from tests.workers import worker_env
@@ -65,5 +65,5 @@ def test_a_killed_flag_run_leaves_nothing_and_the_next_run_completes_it(tmp_path
     assert CourseFlag.history.count() == flags  # one history row per flag, none left over
     repeated = CourseFlag.objects.values("course", "kind").annotate(n=Count("id")).filter(n__gt=1)
     assert list(repeated) == []
-    # Every kind flag_courses raises (dose_above_ceiling comes from clinic.services instead).
+    # Every kind flag_courses raises (dose_above_ceiling comes from monitoring.services instead).
     assert set(CourseFlag.objects.values_list("kind", flat=True)) == set(QUERIES)

@@ -32,8 +32,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from clinic.models import Heartbeat
-from clinic.tasks import HEARTBEAT
+from clinic.reminders.models import Heartbeat
+from clinic.reminders.tasks import HEARTBEAT
 from tests.conftest import services_required
 from tests.reliability.support import (
     ROOT,

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from clinic.models import Heartbeat, Reminder
-from clinic.tasks import HEARTBEAT
+from clinic.reminders.models import Heartbeat, Reminder
+from clinic.reminders.tasks import HEARTBEAT
 from tests.reliability.support import (
     all_sent,
     expected_message_ids,

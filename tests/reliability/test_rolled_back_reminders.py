@@ -10,7 +10,7 @@ rows exist but are uncommitted, and must find nothing to send.
 import pytest
 from django.db import transaction
 
-from clinic.models import Reminder
+from clinic.reminders.models import Reminder
 from tests.reliability.support import make_due_reminders, results, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.redis]

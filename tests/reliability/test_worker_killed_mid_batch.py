@@ -16,8 +16,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from clinic.models import Reminder
-from clinic.reminder_sending import sweep_stuck_reminders
+from clinic.reminders.models import Reminder
+from clinic.reminders.sending import sweep_stuck_reminders
 from tests.reliability.support import (
     all_sent,
     expected_message_ids,

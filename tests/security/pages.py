@@ -31,8 +31,8 @@ def signed_in(client, personas, role):
 # walks above (verified sessions) never see it: these are checked as well, empty and with a
 # wrong code. (url name, role, whether the user has an authenticator already)
 SECOND_FACTOR_STEPS = [
-    ("two-factor-setup", "prescriber", False),
-    ("two-factor-verify", "registry_admin", True),
+    ("accounts:two-factor-setup", "prescriber", False),
+    ("accounts:two-factor-verify", "registry_admin", True),
 ]
 WRONG_CODE = {"code": "000000"}
 

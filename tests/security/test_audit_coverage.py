@@ -20,16 +20,16 @@ NO_HISTORY = {
     "dosing.RefusedAction": "is itself the audit record of a refused prescription or dispense",
     "registry.PortalInvitation": "only ever gains timestamps (created with its creator, used, "
     "revoked by a re-send, which is itself a new invitation by its creator)",
-    "clinic.CalendarFeed": "holds a token hash and created and revoked timestamps; no "
+    "portal.CalendarFeed": "holds a token hash and created and revoked timestamps; no "
     "clinical data",
-    "clinic.Reminder": "is the outbox: its status, attempts, last error and sent time are the "
+    "reminders.Reminder": "is the outbox: its status, attempts, last error and sent time are the "
     "log of its sending (the send log page); it carries no clinical data",
-    "clinic.Heartbeat": "records when the periodic heartbeat last ran; no clinical data",
+    "reminders.Heartbeat": "records when the periodic heartbeat last ran; no clinical data",
 }
 
 
 def project_models():
-    for app in ("registry", "dosing", "clinic"):
+    for app in ("registry", "dosing", "clinic", "reminders", "portal", "accounts"):
         for model in apps.get_app_config(app).get_models():
             if not model.__name__.startswith("Historical"):
                 yield model

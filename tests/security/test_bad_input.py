@@ -116,7 +116,7 @@ ENROLMENT = {
 @pytest.mark.django_db
 def test_enrolment_never_fails_on_bad_input(client, nurse, prescriber, figures):
     client.force_login(nurse)
-    url = reverse("patient-enrol")
+    url = reverse("staff:patient-enrol")
 
     fuzz_form(client, url, {**ENROLMENT, "prescriber": str(prescriber.pk)}, "enrolment", figures)
 
@@ -125,7 +125,7 @@ def test_enrolment_never_fails_on_bad_input(client, nurse, prescriber, figures):
 def test_visit_entry_never_fails_on_bad_input(client, nurse, male_patient, start_course, figures):
     start_course(male_patient, start_date=TODAY - datetime.timedelta(days=30))
     client.force_login(nurse)
-    url = reverse("visit-new", args=[male_patient.pk])
+    url = reverse("staff:visit-new", args=[male_patient.pk])
     base = {
         "visit_date": str(TODAY),
         "weight_kg": "70",
@@ -152,7 +152,7 @@ def test_prescribing_never_fails_on_bad_input(
 ):
     course = start_course(male_patient)
     client.force_login(prescriber)
-    url = reverse("course-prescribe", args=[course.pk])
+    url = reverse("staff:course-prescribe", args=[course.pk])
 
     fuzz_form(
         client,
@@ -181,8 +181,8 @@ def test_dispensing_never_fails_on_bad_input(
     )
     pharmacy = make_pharmacy()
     client.force_login(nurse)
-    authorize = reverse("staff-dispense-authorize", args=[rx.pk])
-    lookup = reverse("staff-dispense")
+    authorize = reverse("pharmacy:staff-dispense-authorize", args=[rx.pk])
+    lookup = reverse("pharmacy:staff-dispense")
 
     ran = []  # every example tried; one that fails fails the test
 

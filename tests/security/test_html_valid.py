@@ -25,11 +25,11 @@ from tests.security.pages import (
 
 pytestmark = [pytest.mark.html_checker, pytest.mark.django_db]
 
-NOT_HTML_PAGES = {"healthz", "portal-calendar-download", "course-prescribe-check"}
+NOT_HTML_PAGES = {"reminders:healthz", "portal:calendar-download", "staff:course-prescribe-check"}
 FORMS_WITH_ERRORS = {
-    "patient-enrol": "nurse",
-    "visit-new": "nurse",
-    "course-prescribe": "prescriber",
+    "staff:patient-enrol": "nurse",
+    "staff:visit-new": "nurse",
+    "staff:course-prescribe": "prescriber",
 }
 
 
@@ -59,7 +59,7 @@ def test_every_page_is_valid_html(personas, tmp_path, figures):
             assert response.status_code == 200, (name, response.status_code)
             documents[f"{name}--{role}{label}.html"] = response.content
     codes_page = signed_in(Client(), personas, "prescriber").post(
-        reverse("two-factor-recovery-codes")
+        reverse("accounts:two-factor-recovery-codes")
     )
     assert codes_page.status_code == 200
     documents["two-factor-recovery-codes--prescriber.html"] = codes_page.content

@@ -21,32 +21,32 @@ MISSING = 10**9  # no table here reaches a billion rows in a test
 # Object URLs and whose objects they show. "clinic": staff see every patient of the registry,
 # so there is no other owner to hide from, only objects that do not exist.
 OWNER = {
-    "patient-detail": "clinic",
-    "patient-edit": "clinic",
-    "patient-status": "clinic",
-    "patient-invite": "clinic",
-    "patient-reminders": "clinic",
-    "course-start": "clinic",
-    "pregnancy-test-new": "clinic",
-    "visit-new": "clinic",
-    "reminder-retry": "clinic",
-    "flag-acknowledge": "clinic",
-    "staff-dispense-authorize": "clinic",
-    "course-detail": "clinic",
-    "course-prescribe": "clinic",
-    "course-prescribe-check": "clinic",
-    "course-end": "clinic",
-    "portal-course-schedule": "patient",
-    "portal-course-progress": "patient",
+    "staff:patient-detail": "clinic",
+    "staff:patient-edit": "clinic",
+    "staff:patient-status": "clinic",
+    "staff:patient-invite": "clinic",
+    "staff:patient-reminders": "clinic",
+    "staff:course-start": "clinic",
+    "staff:pregnancy-test-new": "clinic",
+    "staff:visit-new": "clinic",
+    "staff:reminder-retry": "clinic",
+    "staff:flag-acknowledge": "clinic",
+    "pharmacy:staff-dispense-authorize": "clinic",
+    "staff:course-detail": "clinic",
+    "staff:course-prescribe": "clinic",
+    "staff:course-prescribe-check": "clinic",
+    "staff:course-end": "clinic",
+    "portal:course-schedule": "patient",
+    "portal:course-progress": "patient",
     # Any certified pharmacy may fill any prescription, but only with the patient's registry ID:
     # the id alone, or with another patient's ID, is 404 (the test below).
-    "pharmacy-dispense": "registry_id",
-    "pharmacy-reverse": "pharmacy",
+    "pharmacy:dispense": "registry_id",
+    "pharmacy:reverse": "pharmacy",
 }
 # Pages that take no POST at all answer it with 405 before looking anything up.
-GET_ONLY = {"course-prescribe-check"}
+GET_ONLY = {"staff:course-prescribe-check"}
 # Secret-token URLs: a wrong token is already 404 for everyone in the permission table.
-TOKEN_URLS = {"portal-invitation-accept", "portal-calendar-feed", "password_reset_confirm"}
+TOKEN_URLS = {"portal:invitation-accept", "portal:calendar-feed", "password_reset_confirm"}
 
 
 def object_urls():
@@ -123,9 +123,9 @@ def test_another_pharmacys_record_answers_404_and_stays_as_it_was(
     other = make_pharmacy("Hilltop Pharmacy")
     prescription = prescribe(start_course(male_patient))
     theirs = services.authorize_dispense(prescription, pharmacy=other, by=personas["prescriber"])
-    assert [name for name, owner in OWNER.items() if owner == "pharmacy"] == ["pharmacy-reverse"]
+    assert [name for name, owner in OWNER.items() if owner == "pharmacy"] == ["pharmacy:reverse"]
     client.force_login(pharmacist)
-    response = client.post(reverse("pharmacy-reverse", args=[theirs.pk]), {"reason": "not ours"})
+    response = client.post(reverse("pharmacy:reverse", args=[theirs.pk]), {"reason": "not ours"})
     assert response.status_code == 404
     assert Dispense.objects.get(pk=theirs.pk).reversed_at is None
 
@@ -134,7 +134,7 @@ def test_the_not_found_answers_are_the_same_as_for_a_page_that_does_not_exist(cl
     """Nothing tells "exists but not yours" from "does not exist" (same status, same page)."""
     client.force_login(personas["patient"])
     others = {**personas, "patient": personas["other_patient"]}
-    theirs = client.get(url_for("portal-course-schedule", others))
+    theirs = client.get(url_for("portal:course-schedule", others))
     nowhere = client.get("/no-such-page/")
     assert theirs.status_code == nowhere.status_code == 404
     assert theirs.content == nowhere.content
@@ -150,7 +150,7 @@ def test_a_prescription_id_without_its_patients_registry_id_answers_404_and_tell
         user=pharmacist, defaults={"pharmacy": make_pharmacy("Riverside Pharmacy")}
     )
     prescription = prescribe(start_course(male_patient))
-    url = reverse("pharmacy-dispense", args=[prescription.pk])
+    url = reverse("pharmacy:dispense", args=[prescription.pk])
     client.force_login(pharmacist)
     nowhere = client.get("/no-such-page/")
     good = male_patient.registry_id

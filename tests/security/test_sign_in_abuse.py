@@ -54,12 +54,12 @@ def test_a_disabled_account_loses_its_open_sessions_at_once(client, nurse, patie
     portal = Client()
     client.force_login(nurse)
     portal.force_login(patient)
-    assert client.get(reverse("staff-worklist")).status_code == 200
-    assert portal.get(reverse("portal-home")).status_code == 200
+    assert client.get(reverse("staff:worklist")).status_code == 200
+    assert portal.get(reverse("portal:home")).status_code == 200
     for user in (nurse, patient):
         user.is_active = False
         user.save(update_fields=["is_active"])
-    for session, page in ((client, "staff-worklist"), (portal, "portal-home")):
+    for session, page in ((client, "staff:worklist"), (portal, "portal:home")):
         response = session.get(reverse(page))
         assert response.status_code == 302
         assert response.url.startswith(reverse("login"))

@@ -16,8 +16,8 @@ from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinic.two_factor import totp_of
-from registry.roles import Role
+from clinic.accounts.roles import Role
+from clinic.accounts.two_factor import totp_of
 from tests.factories import UserFactory
 from tests.second_factor import authenticator_for, current_code
 
@@ -39,7 +39,7 @@ def enter(client, url_name, code, address=ADDRESS, **extra):
 
 
 def verified(client) -> bool:
-    return client.get(reverse("staff-worklist")).status_code == 200
+    return client.get(reverse("staff:worklist")).status_code == 200
 
 
 def codes_on(response) -> list[str]:
@@ -59,29 +59,29 @@ def test_a_role_that_must_is_sent_to_set_up_before_any_page_opens(
     client, personas, password, persona
 ):
     password_step(client, personas[persona], password)
-    for path in ("/", reverse("staff-worklist"), reverse("admin:index")):
+    for path in ("/", reverse("staff:worklist"), reverse("admin:index")):
         response = client.get(path)
         assert response.status_code == 302
-        assert response.url.startswith(reverse("two-factor-setup") + "?next=")
+        assert response.url.startswith(reverse("accounts:two-factor-setup") + "?next=")
 
 
 @pytest.mark.parametrize("persona", ["nurse", "pharmacist", "patient"])
 def test_other_roles_sign_in_with_the_password_alone(client, personas, password, persona):
-    from clinic.navigation import START_PAGE_BY_ROLE
-    from registry.roles import primary_role
+    from clinic.accounts.navigation import START_PAGE_BY_ROLE
+    from clinic.accounts.roles import primary_role
 
     user = personas[persona]
     password_step(client, user, password)
     start = reverse(START_PAGE_BY_ROLE[primary_role(user)])
     assert client.get(start).status_code == 200
-    assert client.get(reverse("two-factor-setup")).status_code == 404
+    assert client.get(reverse("accounts:two-factor-setup")).status_code == 404
     assert not TOTPDevice.objects.filter(user=user).exists()
 
 
 def test_a_superuser_must_too(client, db, password):
     admin = UserFactory(username="root", is_superuser=True, is_staff=True)
     password_step(client, admin, password)
-    assert client.get(reverse("admin:index")).url.startswith(reverse("two-factor-setup"))
+    assert client.get(reverse("admin:index")).url.startswith(reverse("accounts:two-factor-setup"))
 
 
 # Setting up.
@@ -91,7 +91,7 @@ def test_set_up_shows_a_qr_code_and_the_key_and_a_right_code_turns_it_on(
     client, prescriber, password
 ):
     password_step(client, prescriber, password)
-    page = client.get(reverse("two-factor-setup"))
+    page = client.get(reverse("accounts:two-factor-setup"))
     html = page.content.decode()
     assert "<svg" in html
     assert "QR code" in html
@@ -99,12 +99,17 @@ def test_set_up_shows_a_qr_code_and_the_key_and_a_right_code_turns_it_on(
     key = page.context["key"].replace(" ", "")
     assert len(key) == 32  # 160 bits in base32
 
-    done = enter(client, "two-factor-setup", code_for_key(device), next=reverse("patient-list"))
+    done = enter(
+        client,
+        "accounts:two-factor-setup",
+        code_for_key(device),
+        next=reverse("staff:patient-list"),
+    )
     assert done.status_code == 200
     codes = codes_on(done)
     assert len(codes) == 10
     assert len(set(codes)) == 10
-    assert reverse("patient-list") in done.content.decode()  # "continue" goes where they were
+    assert reverse("staff:patient-list") in done.content.decode()  # "continue" goes where they were
     device.refresh_from_db()
     assert device.confirmed
     assert StaticToken.objects.filter(device__user=prescriber).count() == 10
@@ -113,11 +118,11 @@ def test_set_up_shows_a_qr_code_and_the_key_and_a_right_code_turns_it_on(
 
 def test_a_wrong_code_at_set_up_is_explained_and_turns_nothing_on(client, prescriber, password):
     password_step(client, prescriber, password)
-    client.get(reverse("two-factor-setup"))
+    client.get(reverse("accounts:two-factor-setup"))
     device = TOTPDevice.objects.get(user=prescriber)
     wrong = f"{(int(code_for_key(device)) + 1) % 1_000_000:06d}"
     for code, message in ((wrong, "does not match"), ("12ab", "Enter the 6 digits")):
-        response = enter(client, "two-factor-setup", code)
+        response = enter(client, "accounts:two-factor-setup", code)
         assert response.status_code == 200
         assert message in response.context["form"].errors["code"][0]
     device.refresh_from_db()
@@ -128,8 +133,8 @@ def test_a_wrong_code_at_set_up_is_explained_and_turns_nothing_on(client, prescr
 
 def test_the_set_up_page_keeps_one_key_when_reloaded(client, prescriber, password):
     password_step(client, prescriber, password)
-    first = client.get(reverse("two-factor-setup")).context["key"]
-    assert client.get(reverse("two-factor-setup")).context["key"] == first
+    first = client.get(reverse("accounts:two-factor-setup")).context["key"]
+    assert client.get(reverse("accounts:two-factor-setup")).context["key"] == first
     assert TOTPDevice.objects.filter(user=prescriber).count() == 1
 
 
@@ -141,13 +146,18 @@ def test_with_an_authenticator_the_code_page_asks_and_the_right_code_goes_on(
 ):
     device = authenticator_for(prescriber)
     password_step(client, prescriber, password)
-    asked = client.get(reverse("patient-list"))
-    assert asked.url == reverse("two-factor-verify") + "?next=" + reverse("patient-list")
+    asked = client.get(reverse("staff:patient-list"))
+    assert asked.url == reverse("accounts:two-factor-verify") + "?next=" + reverse(
+        "staff:patient-list"
+    )
     response = enter(
-        client, "two-factor-verify", current_code(device), next=reverse("patient-list")
+        client,
+        "accounts:two-factor-verify",
+        current_code(device),
+        next=reverse("staff:patient-list"),
     )
     assert response.status_code == 302
-    assert response.url == reverse("patient-list")
+    assert response.url == reverse("staff:patient-list")
     assert verified(client)
 
 
@@ -155,7 +165,7 @@ def test_the_session_key_changes_when_the_second_factor_passes(client, prescribe
     device = authenticator_for(prescriber)
     password_step(client, prescriber, password)
     before = client.session.session_key
-    enter(client, "two-factor-verify", current_code(device))
+    enter(client, "accounts:two-factor-verify", current_code(device))
     assert client.session.session_key != before
     assert verified(client)
 
@@ -165,10 +175,10 @@ def test_a_code_works_once(client, prescriber, password):
     with time_machine.travel(datetime.datetime.now(tz=datetime.UTC), tick=False):
         code = current_code(device)
         password_step(client, prescriber, password)
-        assert enter(client, "two-factor-verify", code).status_code == 302
+        assert enter(client, "accounts:two-factor-verify", code).status_code == 302
         thief = Client()
         password_step(thief, prescriber, password, address="198.51.100.3")
-        replay = enter(thief, "two-factor-verify", code, address="198.51.100.3")
+        replay = enter(thief, "accounts:two-factor-verify", code, address="198.51.100.3")
         assert replay.status_code == 200
         assert not verified(thief)
 
@@ -177,7 +187,7 @@ def test_a_wrong_code_is_a_failed_sign_in_logged_and_counted(client, prescriber,
     device = authenticator_for(prescriber)
     password_step(client, prescriber, password)
     wrong = f"{(int(current_code(device)) + 5) % 1_000_000:06d}"
-    response = enter(client, "two-factor-verify", wrong)
+    response = enter(client, "accounts:two-factor-verify", wrong)
     assert response.status_code == 200
     assert "does not match" in response.context["form"].errors["code"][0]
     failure = AccessFailureLog.objects.get(username=prescriber.username)
@@ -190,8 +200,8 @@ def test_right_after_a_wrong_code_the_device_makes_one_wait(client, prescriber, 
     with time_machine.travel(datetime.datetime.now(tz=datetime.UTC), tick=False):
         right = current_code(device)
         password_step(client, prescriber, password)
-        enter(client, "two-factor-verify", f"{(int(right) + 7) % 1_000_000:06d}")
-        response = enter(client, "two-factor-verify", right)
+        enter(client, "accounts:two-factor-verify", f"{(int(right) + 7) % 1_000_000:06d}")
+        response = enter(client, "accounts:two-factor-verify", right)
     assert "Too many wrong codes" in response.context["form"].errors["code"][0]
     assert not verified(client)
 
@@ -220,7 +230,7 @@ def test_a_thousand_wrong_codes_never_pass_and_the_user_still_gets_in_after(
                     REMOTE_ADDR="198.51.100.9",
                 )
             if "_auth_user_id" in attacker.session:
-                enter(attacker, "two-factor-verify", next(guesses), address="198.51.100.9")
+                enter(attacker, "accounts:two-factor-verify", next(guesses), address="198.51.100.9")
                 passed += int(verified(attacker))
         assert passed == 0
         assert AccessFailureLog.objects.filter(username=prescriber.username).exists()
@@ -228,7 +238,7 @@ def test_a_thousand_wrong_codes_never_pass_and_the_user_still_gets_in_after(
     # Later, from the prescriber's own computer, the right code works.
     with time_machine.travel(start + datetime.timedelta(days=1), tick=False):
         password_step(client, prescriber, password)
-        assert enter(client, "two-factor-verify", current_code(device)).status_code == 302
+        assert enter(client, "accounts:two-factor-verify", current_code(device)).status_code == 302
         assert verified(client)
 
 
@@ -240,7 +250,7 @@ def test_repeated_wrong_codes_end_the_session_and_lock_the_address(client, presc
     wrong = f"{(int(current_code(device)) + 11) % 1_000_000:06d}"
     last = None
     for _ in range(settings.AXES_FAILURE_LIMIT):
-        last = enter(client, "two-factor-verify", wrong)
+        last = enter(client, "accounts:two-factor-verify", wrong)
     assert last.status_code == 429
     assert "_auth_user_id" not in client.session
     locked = client.post(
@@ -255,7 +265,7 @@ def test_the_next_address_must_be_on_this_site(client, prescriber, password):
     device = authenticator_for(prescriber)
     password_step(client, prescriber, password)
     response = enter(
-        client, "two-factor-verify", current_code(device), next="https://evil.example/"
+        client, "accounts:two-factor-verify", current_code(device), next="https://evil.example/"
     )
     assert response.url == "/"
 
@@ -263,15 +273,15 @@ def test_the_next_address_must_be_on_this_site(client, prescriber, password):
 def test_htmx_requests_are_sent_to_the_code_page_as_a_whole_page(client, prescriber, password):
     authenticator_for(prescriber)
     password_step(client, prescriber, password)
-    response = client.get(reverse("staff-worklist"), HTTP_HX_REQUEST="true")
-    assert response["HX-Redirect"] == reverse("two-factor-verify")
+    response = client.get(reverse("staff:worklist"), HTTP_HX_REQUEST="true")
+    assert response["HX-Redirect"] == reverse("accounts:two-factor-verify")
 
 
 def test_before_the_second_step_the_navigation_shows_no_places(client, prescriber, password):
     authenticator_for(prescriber)
     password_step(client, prescriber, password)
-    html = client.get(reverse("two-factor-verify")).content.decode()
-    assert reverse("patient-list") not in html
+    html = client.get(reverse("accounts:two-factor-verify")).content.decode()
+    assert reverse("staff:patient-list") not in html
     assert "Sign out" in html
 
 
@@ -280,9 +290,9 @@ def test_before_the_second_step_the_navigation_shows_no_places(client, prescribe
 
 def first_codes(client, user, password) -> list[str]:
     password_step(client, user, password)
-    client.get(reverse("two-factor-setup"))
+    client.get(reverse("accounts:two-factor-setup"))
     device = TOTPDevice.objects.get(user=user)
-    return codes_on(enter(client, "two-factor-setup", code_for_key(device)))
+    return codes_on(enter(client, "accounts:two-factor-setup", code_for_key(device)))
 
 
 def test_a_recovery_code_signs_in_once(db, password):
@@ -291,32 +301,32 @@ def test_a_recovery_code_signs_in_once(db, password):
 
     phone_lost = Client()
     password_step(phone_lost, admin, password)
-    response = enter(phone_lost, "two-factor-verify", codes[0].upper().replace("-", " "))
+    response = enter(phone_lost, "accounts:two-factor-verify", codes[0].upper().replace("-", " "))
     assert response.status_code == 302
-    assert phone_lost.get(reverse("registry-admin-home")).status_code == 200
+    assert phone_lost.get(reverse("staff:registry-admin-home")).status_code == 200
     assert StaticToken.objects.filter(device__user=admin).count() == 9
 
     again = Client()
     password_step(again, admin, password)
-    reused = enter(again, "two-factor-verify", codes[0])
+    reused = enter(again, "accounts:two-factor-verify", codes[0])
     assert "used already" in reused.context["form"].errors["code"][0]
 
 
 def test_new_recovery_codes_replace_the_old_ones(client, prescriber, password):
     old = first_codes(client, prescriber, password)
-    assert client.get(reverse("two-factor-manage")).context["codes_left"] == 10
-    new = codes_on(client.post(reverse("two-factor-recovery-codes")))
+    assert client.get(reverse("accounts:two-factor-manage")).context["codes_left"] == 10
+    new = codes_on(client.post(reverse("accounts:two-factor-recovery-codes")))
     assert len(new) == 10
     assert not set(new) & set(old)
 
     other = Client()
     password_step(other, prescriber, password)
-    assert enter(other, "two-factor-verify", old[1]).status_code == 200
+    assert enter(other, "accounts:two-factor-verify", old[1]).status_code == 200
     later = datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(seconds=5)
     with time_machine.travel(later):  # past the wait django-otp sets after the wrong one
         other_again = Client()
         password_step(other_again, prescriber, password, address="192.0.2.11")
-        response = enter(other_again, "two-factor-verify", new[1], address="192.0.2.11")
+        response = enter(other_again, "accounts:two-factor-verify", new[1], address="192.0.2.11")
         assert response.status_code == 302
 
 
@@ -347,7 +357,7 @@ def test_a_registry_admin_resets_a_lost_phone_and_the_history_says_who(
 
     again = Client()
     password_step(again, prescriber, password)
-    assert again.get("/").url.startswith(reverse("two-factor-setup"))
+    assert again.get("/").url.startswith(reverse("accounts:two-factor-setup"))
 
 
 def test_only_registry_admins_may_reset(client, nurse, prescriber):
@@ -364,5 +374,5 @@ def test_only_registry_admins_may_reset(client, nurse, prescriber):
 
 def test_the_account_page_warns_when_no_recovery_code_is_left(client, prescriber):
     client.force_login(prescriber)  # an authenticator, and no recovery codes yet
-    page = client.get(reverse("two-factor-manage")).content.decode()
+    page = client.get(reverse("accounts:two-factor-manage")).content.decode()
     assert "You have no recovery codes" in page

@@ -1,0 +1,25 @@
+from django.conf import settings
+
+import clinic
+from clinic.accounts.navigation import nav_items_for
+from clinic.accounts.two_factor import requires_second_factor
+from clinic.staff.views.flags import can_acknowledge
+
+
+def frame(request):
+    """What base.html needs on every page: the site name, version and the user's places."""
+    user = getattr(request, "user", None)
+    uses_second_factor = requires_second_factor(user)
+    verified = getattr(user, "is_verified", lambda: False)()
+    # Until the second factor is passed, no place would open: show none.
+    pending = uses_second_factor and not verified
+    return {
+        "brand_name": settings.SITE_NAME,
+        "app_version": clinic.__version__,
+        "nav_items": nav_items_for(user) if user is not None and not pending else [],
+        "second_factor_pending": pending,
+        "shows_two_factor_link": uses_second_factor and verified,
+        # Flag lists (worklist, course page, patient page) offer Acknowledge only to those who
+        # may; here once per page rather than in each view that lists flags.
+        "can_acknowledge": user is not None and not pending and can_acknowledge(user),
+    }

@@ -1,0 +1,172 @@
+"""The five roles of the clinic and how a view asks for them.
+
+Roles are Django groups (created by migration registry/0002_roles). Registry is the lowest app,
+so roles live here and every other app may import them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404
+
+
+class Role(StrEnum):
+    PRESCRIBER = "Prescriber"
+    CLINICAL_STAFF = "Clinical staff"
+    REGISTRY_ADMIN = "Registry admin"
+    PHARMACIST = "Pharmacist"
+    PATIENT = "Patient"
+
+
+STAFF_ROLES = frozenset({Role.PRESCRIBER, Role.CLINICAL_STAFF})
+
+# What each group may do in the Django admin and in permission checks. Migration 0002 created
+# the groups; sync_role_groups (post_migrate) applies this table after every migrate, and
+# tests/registry/test_roles.py compares the database with it.
+_STAFF_PERMISSIONS = {
+    "registry.view_patient",
+    "registry.add_patient",
+    "registry.change_patient",
+    "registry.view_priortreatment",
+    "registry.add_priortreatment",
+    "registry.change_priortreatment",
+    "registry.view_portalinvitation",
+    "registry.add_portalinvitation",
+    # Staff may read which pharmacies are certified; only registry admins change that.
+    "registry.view_pharmacy",
+    "registry.view_pharmacycertification",
+}
+
+ROLE_PERMISSIONS: dict[Role, set[str]] = {
+    Role.PRESCRIBER: set(_STAFF_PERMISSIONS),
+    Role.CLINICAL_STAFF: set(_STAFF_PERMISSIONS),
+    Role.REGISTRY_ADMIN: {
+        "auth.view_user",
+        "auth.add_user",
+        "auth.change_user",
+        "auth.view_group",
+        "registry.view_patient",
+        "registry.view_historicalpatient",
+        "registry.view_pharmacy",
+        "registry.add_pharmacy",
+        "registry.change_pharmacy",
+        "registry.view_historicalpharmacy",
+        "registry.view_pharmacycertification",
+        "registry.add_pharmacycertification",
+        "registry.change_pharmacycertification",
+        "registry.view_historicalpharmacycertification",
+        "registry.view_certificationchange",
+        "registry.view_pharmacist",
+        "registry.add_pharmacist",
+        "registry.change_pharmacist",
+        "registry.delete_pharmacist",
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
+        "axes.view_accesslog",
+        "axes.view_accessfailurelog",
+    },
+    Role.PHARMACIST: set(),
+    Role.PATIENT: set(),
+}
+
+
+def roles_of(user) -> frozenset[Role]:
+    """The roles a user holds, cached on the user object for the request."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, "_clinic_roles", None)
+    if cached is None:
+        names = set(user.groups.values_list("name", flat=True))
+        cached = frozenset(role for role in Role if role.value in names)
+        if user.is_superuser:
+            cached |= {Role.REGISTRY_ADMIN}
+        user._clinic_roles = cached
+    return cached
+
+
+def primary_role(user) -> Role | None:
+    """The role whose start page a user lands on; clinical roles first."""
+    held = roles_of(user)
+    for role in (
+        Role.PRESCRIBER,
+        Role.CLINICAL_STAFF,
+        Role.PHARMACIST,
+        Role.REGISTRY_ADMIN,
+        Role.PATIENT,
+    ):
+        if role in held:
+            return role
+    return None
+
+
+def has_role(user, *roles: Role) -> bool:
+    return bool(roles_of(user) & set(roles))
+
+
+def role_required(*roles: Role):
+    """Only users holding one of `roles` reach the view.
+
+    Anonymous users go to the login page. Signed-in users of another role get 404, not 403:
+    a page they may not use is, for them, a page that does not exist (nothing to probe).
+    """
+    decorator = user_required(lambda user: has_role(user, *roles))
+
+    def with_roles(view):
+        wrapper = decorator(view)
+        wrapper.allowed_roles = frozenset(roles)
+        return wrapper
+
+    return with_roles
+
+
+def user_required(allowed):
+    """Only signed-in users for whom `allowed(user)` is true reach the view; others get 404.
+
+    Anonymous users go to the login page, as for role_required.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not allowed(request.user):
+                raise Http404("No such page.")
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def sync_role_groups(sender, apps=None, using="default", **kwargs):
+    """post_migrate: make each role group hold exactly ROLE_PERMISSIONS.
+
+    Migration 0002 created the groups; this keeps them in line with the table as later
+    migrations add models, and restores them after a test flush. Role permissions live in
+    code, so a change made by hand in the admin is put back at the next migrate.
+    Runs once, for the last app with models, when every app's permissions exist.
+    """
+    from django.apps import apps as installed_apps
+
+    # post_migrate is sent only for apps with a models module (Django skips the others).
+    with_models = [c for c in installed_apps.get_app_configs() if c.models_module is not None]
+    if sender.label != with_models[-1].label:
+        return
+    apps = apps or installed_apps  # a test flush sends no migration state
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, dotted_names in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.using(using).get_or_create(name=role.value)
+        wanted = []
+        for dotted in sorted(dotted_names):
+            app_label, codename = dotted.split(".")
+            wanted.append(
+                Permission.objects.using(using).get(
+                    content_type__app_label=app_label, codename=codename
+                )
+            )
+        group.permissions.set(wanted)

@@ -1,0 +1,108 @@
+"""Fill the database with N demo patients in batches, one transaction per batch."""
+
+from __future__ import annotations
+
+import datetime
+import random
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from clinic.accounts.roles import Role
+from clinic.demo.data import patients, staff
+from clinic.demo.data.tables import Tables
+from clinic.demo.data.writer import reset_sequences
+from clinic.monitoring import follow_ups
+from clinic.monitoring.flagging import raise_flags
+from dosing.models import Prescription
+
+
+@dataclass
+class Generator:
+    rng: random.Random
+    today: datetime.date
+    now: datetime.datetime
+    tables: Tables
+    prescribers: list[int] = field(default_factory=list)
+    nurses: list[int] = field(default_factory=list)
+    pharmacists: list[int] = field(default_factory=list)
+    pharmacies: list[int] = field(default_factory=list)
+    _tz: datetime.tzinfo = field(default_factory=timezone.get_default_timezone)
+
+    def at(self, day: datetime.date, hour: int) -> datetime.datetime:
+        """An aware moment on `day` at `hour` o'clock, clinic time."""
+        return datetime.datetime.combine(day, datetime.time(hour), tzinfo=self._tz)
+
+
+BAR_WIDTH = 30
+
+
+def progress_printer(stream=None) -> Callable[[str, int, int], None]:
+    stream = stream or sys.stderr
+    started = time.monotonic()
+    live = stream.isatty()
+
+    def show(what: str, done: int, total: int) -> None:
+        percent = 100 * done // total if total else 100
+        filled = percent * BAR_WIDTH // 100
+        bar = "#" * filled + "-" * (BAR_WIDTH - filled)
+        elapsed = time.monotonic() - started
+        left = elapsed * (total - done) / done if done else 0
+        line = (
+            f"{what} [{bar}] {done:,}/{total:,} ({percent}%) "
+            f"{elapsed:.0f} s, about {left:.0f} s left"
+        )
+        stream.write(f"\r{line}\033[K" if live else line + "\n")
+        stream.flush()
+
+    return show
+
+
+def generate(*, count: int, seed: int, batch: int, progress=None) -> dict[str, int]:
+    """Write `count` patients with all their records; returns rows written per table."""
+    # Fake data, reproducible by design. Staff and pharmacies draw from their own generator,
+    # so the patients of a seed are the same whether those already exist or not.
+    rng = random.Random(seed)  # noqa: S311
+    srng = random.Random(seed + 1_000_003)  # noqa: S311
+    today = timezone.localdate()
+    with transaction.atomic():
+        g = Generator(rng=rng, today=today, now=timezone.now(), tables=Tables())
+        g.prescribers = staff.ensure_users(srng, "prescriber", Role.PRESCRIBER, staff.PRESCRIBERS)
+        g.nurses = staff.ensure_users(srng, "nurse", Role.CLINICAL_STAFF, staff.NURSES)
+        admins = staff.ensure_users(srng, "registryadmin", Role.REGISTRY_ADMIN, staff.ADMINS)
+        pharmacy_count = max(10, min(200, count // 500))
+        g.pharmacies = staff.ensure_pharmacies(srng, pharmacy_count, admins[0], today)
+        staff.ensure_pharmacists(srng, g.pharmacies)
+        g.pharmacists = list(
+            staff.Pharmacist.objects.filter(user__username__startswith="demo-pharmacist-")
+            .order_by("user__username")
+            .values_list("user_id", flat=True)
+        )
+    done = 0
+    while done < count:
+        size = min(batch, count - done)
+        with transaction.atomic():
+            for _ in range(size):
+                patients.add_patient(g)
+            g.tables.flush()
+        done += size
+        if progress:
+            progress("patients", done, count)
+    with transaction.atomic():
+        reset_sequences(table.model for table in g.tables.in_order)
+        follow_ups.refresh_all()  # bulk-written visits bypass Visit.save()
+        # A prescription that relied on a pregnancy test was written under "can get pregnant".
+        Prescription.objects.filter(pregnancy_test__isnull=False).update(
+            written_can_get_pregnant=True
+        )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    flags = raise_flags()
+    counts = {table.model._meta.label: table.written for table in g.tables.in_order}
+    counts["clinic.CourseFlag"] = flags.raised
+    return counts

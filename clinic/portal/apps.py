@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class PortalConfig(AppConfig):
+    """Every page a patient sees, the calendar feed and its token."""
+
+    name = "clinic.portal"
+    label = "portal"
+    verbose_name = "Patient portal"

@@ -1,0 +1,80 @@
+"""Forms of the patient portal: reminder preferences and the monthly confirmation (R16)."""
+
+from __future__ import annotations
+
+from django import forms
+
+from clinic.monitoring.models.visits import Contraception
+from clinic.portal.content import QUESTIONS
+from registry.models import Patient
+
+MIN_METHODS = 2  # R16: two forms of contraception
+
+
+class ReminderPreferencesForm(forms.Form):
+    consent = forms.TypedChoiceField(
+        label="Reminders",
+        choices=[("yes", "Yes, send me reminders"), ("no", "No reminders")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    channel = forms.ChoiceField(
+        label="How",
+        choices=Patient.ReminderChannel.choices,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+
+    @classmethod
+    def for_patient(cls, patient: Patient, data=None):
+        initial = {
+            "consent": "yes" if patient.reminder_consent else "no",
+            "channel": patient.reminder_channel or Patient.ReminderChannel.EMAIL,
+        }
+        return cls(data, initial=initial)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("consent") and not cleaned.get("channel"):
+            self.add_error("channel", "Choose how you want your reminders.")
+        return cleaned
+
+
+class MonthlyConfirmationForm(forms.Form):
+    """Two (or more) forms of contraception and the comprehension questions.
+
+    Every question must be answered; whether the answers are right is decided by the service,
+    which records the attempt either way.
+    """
+
+    methods = forms.MultipleChoiceField(
+        label="The forms of contraception you use",
+        choices=Contraception.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose the two (or more) forms you use."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for question in QUESTIONS:
+            self.fields[question.key] = forms.ChoiceField(
+                label=question.text,
+                choices=question.choices,
+                widget=forms.RadioSelect,
+                error_messages={"required": "Choose an answer."},
+            )
+
+    def clean_methods(self):
+        methods = self.cleaned_data["methods"]
+        if len(methods) < MIN_METHODS:
+            raise forms.ValidationError(
+                "Choose at least two: you need two forms of contraception used together."
+            )
+        return methods
+
+    @property
+    def answers(self) -> dict[str, str]:
+        return {q.key: self.cleaned_data[q.key] for q in QUESTIONS}
+
+    def question_fields(self):
+        return [(question, self[question.key]) for question in QUESTIONS]

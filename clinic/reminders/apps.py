@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class RemindersConfig(AppConfig):
+    """The reminder outbox, its schedule, sending, the database-outage wait, the Celery tasks and
+    the heartbeat that /healthz reads."""
+
+    name = "clinic.reminders"
+    label = "reminders"
+    verbose_name = "Reminders"
+
+    def ready(self):
+        from clinic.reminders import receivers  # noqa: F401  (dosing and monitoring announce, we schedule)

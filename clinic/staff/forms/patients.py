@@ -1,0 +1,259 @@
+"""Forms for enrolment, editing, status changes and the patient list search."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from clinic.accounts.roles import Role
+from registry.models import Patient, PriorTreatment
+from registry.models.patients import MINIMUM_AGE_YEARS, age_on
+from registry.registry_id import is_valid, normalize
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class PrescriberChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user):
+        return user.get_full_name() or user.get_username()
+
+
+def prescriber_queryset():
+    return (
+        get_user_model()
+        .objects.filter(groups__name=Role.PRESCRIBER.value, is_active=True)
+        .order_by("last_name", "first_name")
+    )
+
+
+class PatientForm(forms.ModelForm):
+    """Enrolment and edit form: one page, in the order a nurse fills it in."""
+
+    prescriber = PrescriberChoiceField(queryset=prescriber_queryset())
+    confirm_not_duplicate = forms.BooleanField(
+        required=False,
+        label="This is a different person with the same name and date of birth",
+    )
+
+    class Meta:
+        model = Patient
+        fields = [
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "sex",
+            "email",
+            "phone",
+            "prescriber",
+            "risk_category",
+            "consent_treatment_on",
+            "reminder_consent",
+            "reminder_channel",
+            "notes",
+        ]
+        widgets = {
+            "date_of_birth": DATE_INPUT,
+            "consent_treatment_on": DATE_INPUT,
+            "risk_category": forms.RadioSelect,
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+        labels = {"consent_treatment_on": "Consent to treatment and registry signed on"}
+        help_texts = {
+            "risk_category": "Chosen by the prescriber. Decides pregnancy testing and pick-up "
+            "windows.",
+            "reminder_channel": "Reminders never mention the medicine, doses or tests.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["consent_treatment_on"].required = True
+        self.fields["risk_category"].choices = Patient.RiskCategory.choices  # no blank choice
+        self.fields["email"].widget.attrs["autocomplete"] = "off"
+        self.possible_duplicates: list[Patient] = []
+
+    def clean_date_of_birth(self):
+        born = self.cleaned_data["date_of_birth"]
+        today = timezone.localdate()
+        if born > today:
+            raise forms.ValidationError("The date of birth is in the future.")
+        if age_on(born, today) < MINIMUM_AGE_YEARS:
+            raise forms.ValidationError(
+                f"Patients must be at least {MINIMUM_AGE_YEARS} years old (R11); "
+                f"this date of birth makes them {age_on(born, today)}."
+            )
+        return born
+
+    def clean_consent_treatment_on(self):
+        day = self.cleaned_data["consent_treatment_on"]
+        if day and day > timezone.localdate():
+            raise forms.ValidationError("The consent date is in the future.")
+        return day
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip()
+        if not email:
+            return email
+        existing = Patient.objects.filter(email__iexact=email)
+        if self.instance.pk:
+            existing = existing.exclude(pk=self.instance.pk)
+        match = existing.first()
+        if match:
+            raise forms.ValidationError(
+                format_html(
+                    'This email belongs to <a href="{}">{}</a>, already in the registry.',
+                    reverse("staff:patient-detail", args=[match.pk]),
+                    match,
+                )
+            )
+        return email
+
+    def clean(self):
+        data = super().clean()
+        consent, channel = data.get("reminder_consent"), data.get("reminder_channel")
+        if consent and not channel:
+            self.add_error("reminder_channel", "Choose how the patient wants reminders.")
+        if consent and channel == Patient.ReminderChannel.EMAIL and not data.get("email"):
+            self.add_error("email", "Reminders by email need an email address.")
+        if consent and channel == Patient.ReminderChannel.SMS and not data.get("phone"):
+            self.add_error("phone", "Reminders by text message need a phone number.")
+        born, consent_day = data.get("date_of_birth"), data.get("consent_treatment_on")
+        if born and consent_day and consent_day < born:
+            self.add_error("consent_treatment_on", "Consent cannot predate the date of birth.")
+        self._check_same_person(data)
+        return data
+
+    def _check_same_person(self, data):
+        first, last, born = data.get("first_name"), data.get("last_name"), data.get("date_of_birth")
+        if not (first and last and born):
+            return
+        same = Patient.objects.filter(
+            first_name__iexact=first.strip(), last_name__iexact=last.strip(), date_of_birth=born
+        )
+        if self.instance.pk:
+            same = same.exclude(pk=self.instance.pk)
+        self.possible_duplicates = list(same[:5])
+        if self.possible_duplicates and not data.get("confirm_not_duplicate"):
+            self.add_error(
+                "confirm_not_duplicate",
+                "A patient with the same name and date of birth is already enrolled. Open "
+                "their record, or tick this box if this is a different person.",
+            )
+
+    def save(self, commit=True):
+        patient = super().save(commit=False)
+        if patient.reminder_consent and "reminder_consent" in self.changed_data:
+            patient.reminder_consent_on = timezone.localdate()
+        if not patient.reminder_consent:
+            patient.reminder_channel = ""
+        if commit:
+            patient.save()
+        return patient
+
+
+class PriorTreatmentRowForm(forms.Form):
+    """One row per kind of earlier treatment: tried or not, roughly when, how it went."""
+
+    kind = forms.ChoiceField(choices=PriorTreatment.Kind.choices, widget=forms.HiddenInput)
+    tried = forms.BooleanField(required=False)
+    other_text = forms.CharField(required=False, max_length=200, label="What")
+    started_on = forms.DateField(required=False, widget=DATE_INPUT, label="Started (roughly)")
+    outcome = forms.ChoiceField(
+        choices=PriorTreatment.Outcome.choices, initial=PriorTreatment.Outcome.UNKNOWN
+    )
+
+    @property
+    def kind_label(self):
+        kind = self.initial.get("kind") or self.data.get(self.add_prefix("kind"))
+        return PriorTreatment.Kind(kind).label if kind else ""
+
+    @property
+    def row_label(self):
+        """How a refusal names this row (clinic.staff.refusals)."""
+        try:
+            return f"Earlier treatment {self.kind_label}" if self.kind_label else ""
+        except ValueError:  # a tampered kind is not a treatment's name
+            return ""
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("tried"):
+            return data
+        if data.get("kind") == PriorTreatment.Kind.OTHER and not data.get("other_text"):
+            self.add_error("other_text", "Say which other treatment was tried.")
+        started = data.get("started_on")
+        if started and started > timezone.localdate():
+            self.add_error("started_on", "The start date is in the future.")
+        return data
+
+
+PriorTreatmentFormSet = forms.formset_factory(PriorTreatmentRowForm, extra=0)
+
+
+def prior_treatment_initial(patient: Patient | None) -> list[dict]:
+    existing = {}
+    if patient is not None and patient.pk:
+        existing = {row.kind: row for row in patient.prior_treatments.all()}
+    rows = []
+    for kind in PriorTreatment.Kind:
+        row = existing.get(kind)
+        rows.append(
+            {
+                "kind": kind.value,
+                "tried": row is not None,
+                "other_text": row.other_text if row else "",
+                "started_on": row.started_on if row else None,
+                "outcome": row.outcome if row else PriorTreatment.Outcome.UNKNOWN,
+            }
+        )
+    return rows
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Patient.Status.choices)
+    reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required when withdrawing. Nothing is deleted.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("status") == Patient.Status.WITHDRAWN and not data.get("reason", "").strip():
+            self.add_error("reason", "Give the reason the patient is withdrawn.")
+        return data
+
+
+_SEARCH_ALLOWED = re.compile(r"^[\w\s'.-]*$")
+_FULL_ID_WITH_DASHES = re.compile(r"^[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]$")
+_NINE_CHARACTERS = re.compile(r"^[0-9A-Za-z]{9}$")
+
+
+def _looks_like_a_whole_id(text: str) -> bool:
+    # Nine letters alone could be a name ("Christina"); with a digit or dashes it is an ID.
+    if _FULL_ID_WITH_DASHES.match(text):
+        return True
+    return bool(_NINE_CHARACTERS.match(text)) and any(c.isdigit() for c in text)
+
+
+def validate_patient_search(text: str) -> str:
+    """Refuse a search the list cannot mean: odd characters, or a whole ID with a typo."""
+    text = text.strip()
+    if not _SEARCH_ALLOWED.match(text):
+        raise forms.ValidationError(
+            "Search by name or registry ID: letters, digits, spaces, hyphens and apostrophes."
+        )
+    if _looks_like_a_whole_id(text) and not is_valid(text):
+        raise forms.ValidationError(
+            f"{text} is not a valid registry ID: its check character does not match. One "
+            "character may be mistyped; a part of the ID also works."
+        )
+    return text
+
+
+def compact_search_id(text: str) -> str:
+    return normalize(text)

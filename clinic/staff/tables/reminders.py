@@ -1,0 +1,83 @@
+"""Tables of reminder rows for staff: a patient's send log and the failed list."""
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html
+
+from clinic.reminders.models import Reminder
+from clinic.staff.tables.columns import DateTimeColumn
+
+STATUS_BADGE = {
+    Reminder.Status.SENT: "text-bg-success",
+    Reminder.Status.FAILED: "text-bg-danger",
+    Reminder.Status.IN_FLIGHT: "text-bg-info",
+    Reminder.Status.SKIPPED: "text-bg-warning",
+    Reminder.Status.CANCELLED: "text-bg-secondary",
+}
+WHEN = "j M Y H:i"
+
+
+class ReminderLogTable(tables.Table):
+    """Every reminder row of one patient: what, when due, what happened."""
+
+    kind = tables.Column(verbose_name="Reminder")
+    due_at = DateTimeColumn(verbose_name="Due", format=WHEN)
+    recipient = tables.Column(verbose_name="To", orderable=False)
+    status = tables.Column()
+    attempts = tables.Column(verbose_name="Attempts")
+    sent_at = DateTimeColumn(verbose_name="Sent at", format=WHEN)
+    last_error = tables.Column(verbose_name="Last error or reason", orderable=False)
+
+    class Meta:
+        model = Reminder
+        fields = []
+        sequence = ["kind", "due_at", "recipient", "status", "attempts", "sent_at", "last_error"]
+        attrs = {"class": "table table-sm align-middle", "data-testid": "reminder-log"}
+        order_by = ("-due_at",)
+        empty_text = "No reminder has been written for this patient."
+
+    def render_kind(self, record):
+        return record.get_kind_display()
+
+    def render_status(self, record):
+        return format_html(
+            '<span class="badge {}">{}</span>',
+            STATUS_BADGE.get(record.status, "text-bg-light border"),
+            record.get_status_display(),
+        )
+
+
+class FailedReminderTable(tables.Table):
+    """Reminders that failed after their last attempt, each with a Retry button."""
+
+    who = tables.Column(verbose_name="For", accessor="patient", orderable=False)
+    kind = tables.Column(verbose_name="Reminder")
+    recipient = tables.Column(verbose_name="To", orderable=False)
+    due_at = DateTimeColumn(verbose_name="Due", format=WHEN)
+    attempts = tables.Column(verbose_name="Attempts")
+    last_error = tables.Column(verbose_name="Last error", orderable=False)
+    retry = tables.TemplateColumn(
+        template_name="staff/reminder_retry_button.html",
+        verbose_name="",
+        orderable=False,
+        empty_values=(),
+    )
+
+    class Meta:
+        model = Reminder
+        fields = []
+        sequence = ["who", "kind", "recipient", "due_at", "attempts", "last_error", "retry"]
+        attrs = {"class": "table table-sm align-middle", "data-testid": "failed-reminders"}
+        order_by = ("due_at",)
+        empty_text = "No reminder has failed."
+
+    def render_who(self, value):
+        return format_html(
+            '<a href="{}">{}</a> <span class="font-monospace small">{}</span>',
+            reverse("staff:patient-reminders", args=[value.pk]),
+            value.full_name,
+            value.registry_id,
+        )
+
+    def render_kind(self, record):
+        return record.get_kind_display()

@@ -1,0 +1,53 @@
+"""Every staff page (prescriber, clinical staff, registry admin), under "staff:"."""
+
+from django.urls import path
+
+from clinic.staff.views import (
+    courses,
+    flags,
+    invitations,
+    patient_page,
+    patients,
+    pharmacies,
+    pregnancy_tests,
+    prescribing,
+    refusals,
+    registry_admin,
+    reminders,
+    visits,
+    worklist,
+)
+
+app_name = "staff"
+
+urlpatterns = [
+    path("staff/", worklist.staff_worklist, name="worklist"),
+    path("patients/", patients.patient_list, name="patient-list"),
+    path("patients/new/", patients.patient_enrol, name="patient-enrol"),
+    path("patients/<int:pk>/", patient_page.patient_detail, name="patient-detail"),
+    path("patients/<int:pk>/edit/", patients.patient_edit, name="patient-edit"),
+    path("patients/<int:pk>/status/", patients.patient_status, name="patient-status"),
+    path("patients/<int:pk>/invite/", invitations.send_invitation, name="patient-invite"),
+    path("patients/<int:patient_pk>/courses/new/", courses.course_start, name="course-start"),
+    path(
+        "patients/<int:patient_pk>/pregnancy-tests/new/",
+        pregnancy_tests.record_pregnancy_test,
+        name="pregnancy-test-new",
+    ),
+    path("patients/<int:patient_pk>/visits/new/", visits.visit_new, name="visit-new"),
+    path("patients/<int:pk>/reminders/", reminders.patient_reminders, name="patient-reminders"),
+    path("flags/<int:pk>/acknowledge/", flags.acknowledge, name="flag-acknowledge"),
+    path("courses/<int:pk>/", courses.course_detail, name="course-detail"),
+    path("courses/<int:pk>/prescribe/", prescribing.prescribe, name="course-prescribe"),
+    path(
+        "courses/<int:pk>/prescribe/check/",
+        prescribing.prescribe_check,
+        name="course-prescribe-check",
+    ),
+    path("courses/<int:pk>/end/", courses.course_end, name="course-end"),
+    path("refusals/", refusals.refusals, name="refusals"),
+    path("reminders/failed/", reminders.failed_reminders, name="reminders-failed"),
+    path("reminders/<int:pk>/retry/", reminders.retry_reminder, name="reminder-retry"),
+    path("pharmacies/", pharmacies.pharmacy_list, name="pharmacy-list"),
+    path("registry-admin/", registry_admin.registry_admin_home, name="registry-admin-home"),
+]

@@ -1,0 +1,70 @@
+"""Acknowledging a course flag (prescribers): who, when, and the action taken."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from clinic.accounts.roles import Role, has_role, role_required
+from clinic.monitoring import services
+from clinic.monitoring.models import CourseFlag
+
+# Who may acknowledge a flag (services.acknowledge_flag refuses anyone else).
+ACKNOWLEDGING_ROLES = (Role.PRESCRIBER,)
+
+
+class AcknowledgeForm(forms.Form):
+    action = forms.ChoiceField(
+        label="Action taken", choices=CourseFlag.Action.choices, widget=forms.RadioSelect
+    )
+    action_text = forms.CharField(
+        label="What was done",
+        required=False,
+        max_length=300,
+        help_text="Required for “Other”.",
+    )
+
+
+def can_acknowledge(user) -> bool:
+    """Whether pages show this user an Acknowledge button: only to the roles the view admits,
+    since anyone else would get a 404. Roles are cached on the user, so no query per row."""
+    return has_role(user, *ACKNOWLEDGING_ROLES)
+
+
+@role_required(*ACKNOWLEDGING_ROLES)
+def acknowledge(request, pk):
+    flag = get_object_or_404(CourseFlag.objects.select_related("course__patient"), pk=pk)
+    if not flag.is_open:
+        raise Http404("This flag is already acknowledged.")
+    form = AcknowledgeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.acknowledge_flag(
+                flag,
+                by=request.user,
+                action=form.cleaned_data["action"],
+                text=form.cleaned_data["action_text"],
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, errors in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, error)
+        else:
+            messages.success(request, f"Flag acknowledged: {flag.get_kind_display()}.")
+            if form.cleaned_data["action"] == CourseFlag.Action.STOP and flag.course.is_active:
+                status = (
+                    "stopped_early"
+                    if flag.kind == "nodules_down_70"
+                    else ("stopped_20_weeks" if flag.kind == "reached_20_weeks" else "discontinued")
+                )
+                return redirect(
+                    reverse("staff:course-end", args=[flag.course.pk]) + f"?status={status}"
+                )
+            return redirect(request.POST.get("next") or flag.course.get_absolute_url())
+    return render(
+        request, "staff/flag_acknowledge.html", {"flag": flag, "form": form, "course": flag.course}
+    )

@@ -1,0 +1,29 @@
+"""Portal invitations: staff send a one-time link (the patient accepts it in clinic/portal)."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from clinic.accounts.roles import STAFF_ROLES, role_required
+from clinic.staff.access import get_patient_for
+from registry import services
+
+
+@role_required(*STAFF_ROLES)
+@require_POST
+def send_invitation(request, pk):
+    patient = get_patient_for(request.user, pk)
+    try:
+        invitation = services.send_portal_invitation(
+            patient, by=request.user, build_url=request.build_absolute_uri
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            f"An invitation was emailed to {invitation.sent_to}. The link works once, for 72 "
+            "hours; any earlier link no longer works.",
+        )
+    return redirect(patient)

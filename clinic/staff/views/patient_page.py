@@ -1,0 +1,66 @@
+"""The patient page: registry record, courses, visits and flags together (DESIGN.md: pages that
+bring several apps' records together are clinic views)."""
+
+from django.shortcuts import render
+from django.utils import timezone
+
+from clinic.accounts.roles import STAFF_ROLES, Role, has_role, role_required
+from clinic.monitoring.models import CourseFlag
+from clinic.staff.access import get_patient_for
+from clinic.staff.forms.patients import StatusForm
+from clinic.staff.tables.refusals import reasons_of, tried
+from clinic.staff.views.refusals import REFUSAL_READERS
+from dosing.models import RefusedAction
+from registry.audit import history_entries
+from registry.models import Patient, PriorTreatment
+
+# The latest refusals on the page; the refusals page, filtered to the patient, has the rest.
+PATIENT_REFUSALS = 20
+
+
+@role_required(*STAFF_ROLES)
+def patient_detail(request, pk):
+    patient = get_patient_for(request.user, pk)
+    prior = list(patient.prior_treatments.all())
+    history = history_entries(
+        Patient.history.filter(id=patient.pk), Patient, lambda row: "Patient record"
+    ) + history_entries(
+        PriorTreatment.history.filter(patient_id=patient.pk),
+        PriorTreatment,
+        lambda row: f"Prior treatment: {PriorTreatment.Kind(row.kind).label}",
+    )
+    history.sort(key=lambda entry: entry.when, reverse=True)
+    invitation = patient.invitations.first()
+    courses = list(patient.courses.order_by("-number"))
+    visits = list(patient.visits.select_related("course").order_by("-visit_date", "-pk")[:12])
+    open_flags = list(
+        CourseFlag.objects.filter(course__patient=patient, acknowledged_at=None).select_related(
+            "course"
+        )
+    )
+    pregnancy_tests = list(patient.pregnancy_tests.all()[:6]) if patient.can_get_pregnant else []
+    refusals = list(
+        RefusedAction.objects.filter(patient=patient)
+        .select_related("user", "course", "pharmacy")
+        .order_by("-at", "-pk")[:PATIENT_REFUSALS]
+    )
+    return render(
+        request,
+        "staff/patient_detail.html",
+        {
+            "patient": patient,
+            "age": patient.age_on(timezone.localdate()),
+            "prior_treatments": prior,
+            "history": history[:50],
+            "invitation": invitation,
+            "courses": courses,
+            "visits": visits,
+            "open_flags": open_flags,
+            "pregnancy_tests": pregnancy_tests,
+            "refusals": [(r, tried(r), reasons_of(r)) for r in refusals],
+            "can_read_refusals": has_role(request.user, *REFUSAL_READERS),
+            "can_start_course": has_role(request.user, Role.PRESCRIBER)
+            and not any(c.status in ("active", "planned") for c in courses),
+            "status_form": StatusForm(initial={"status": patient.status}),
+        },
+    )

@@ -1,0 +1,114 @@
+"""Staff pages for the registry: the patient list, enrolment, editing, status changes."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django_tables2 import RequestConfig
+from django_tables2.paginators import LazyPaginator
+
+from clinic.accounts.roles import STAFF_ROLES, Role, has_role, role_required
+from clinic.staff.access import get_patient_for
+from clinic.staff.exports import export_response
+from clinic.staff.filters import PatientFilter
+from clinic.staff.forms.patients import (
+    PatientForm,
+    PriorTreatmentFormSet,
+    StatusForm,
+    prior_treatment_initial,
+)
+from clinic.staff.refusals import refuse_invalid_form
+from clinic.staff.tables.patients import PatientTable
+from registry import services
+from registry.models import Patient
+
+PAGE_SIZE = 25
+
+
+@role_required(*STAFF_ROLES)
+def patient_list(request):
+    queryset = Patient.objects.select_related("prescriber")
+    patient_filter = PatientFilter(request.GET, queryset=queryset)
+    # A search that cannot be right (a registry ID with a wrong check character) shows its
+    # message and no rows, rather than the whole list as if nothing had been asked.
+    valid = patient_filter.is_valid()
+    rows = patient_filter.qs if valid else queryset.none()
+    table = PatientTable(rows, searching=valid and bool(patient_filter.form.cleaned_data["q"]))
+    export = export_response(request, table, "patients.csv")
+    if export is not None:
+        return export
+    RequestConfig(
+        request, paginate={"per_page": PAGE_SIZE, "paginator_class": LazyPaginator}
+    ).configure(table)
+    return render(
+        request,
+        "staff/patient_list.html",
+        {"filter": patient_filter, "table": table, "query_string": request.GET.urlencode()},
+    )
+
+
+def _render_patient_form(request, form, formset, *, patient=None):
+    template = "staff/patient_form.html"
+    context = {"form": form, "formset": formset, "patient": patient}
+    return render(request, template, context)
+
+
+@role_required(*STAFF_ROLES)
+def patient_enrol(request):
+    if request.method == "POST":
+        form = PatientForm(request.POST)
+        formset = PriorTreatmentFormSet(request.POST, prefix="prior")
+        if form.is_valid() and formset.is_valid():
+            patient = services.enrol_patient(form, formset.cleaned_data, by=request.user)
+            messages.success(
+                request, f"{patient.full_name} is enrolled with registry ID {patient.registry_id}."
+            )
+            return redirect(patient)
+        # An age under 12, a duplicate, a missing consent: refused, and recorded as such.
+        refuse_invalid_form(form, kind="enrol", by=request.user, formsets=[formset])
+        return _render_patient_form(request, form, formset)
+    initial = {"prescriber": request.user.pk} if has_role(request.user, Role.PRESCRIBER) else {}
+    form = PatientForm(initial=initial)
+    formset = PriorTreatmentFormSet(initial=prior_treatment_initial(None), prefix="prior")
+    return _render_patient_form(request, form, formset)
+
+
+@role_required(*STAFF_ROLES)
+def patient_edit(request, pk):
+    patient = get_patient_for(request.user, pk)
+    if request.method == "POST":
+        form = PatientForm(request.POST, instance=patient)
+        formset = PriorTreatmentFormSet(request.POST, prefix="prior")
+        if form.is_valid() and formset.is_valid():
+            changed = services.update_patient(form, formset.cleaned_data, by=request.user)
+            messages.success(request, "Changes saved.")
+            for sentence in changed.consequences:
+                messages.warning(request, sentence)
+            return redirect(patient)
+        refuse_invalid_form(
+            form, kind="edit_patient", by=request.user, patient=patient, formsets=[formset]
+        )
+        return _render_patient_form(request, form, formset, patient=patient)
+    form = PatientForm(instance=patient)
+    formset = PriorTreatmentFormSet(initial=prior_treatment_initial(patient), prefix="prior")
+    return _render_patient_form(request, form, formset, patient=patient)
+
+
+@role_required(*STAFF_ROLES)
+def patient_status(request, pk):
+    patient = get_patient_for(request.user, pk)
+    form = StatusForm(request.POST or None, initial={"status": patient.status})
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = services.change_status(
+                patient, form.cleaned_data["status"], form.cleaned_data["reason"], by=request.user
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Status changed.")
+            for sentence in changed.consequences:
+                messages.warning(request, sentence)
+            return redirect(patient)
+    if form.errors:  # posted and refused, by the form or by the service
+        refuse_invalid_form(form, kind="edit_patient", by=request.user, patient=patient)
+    return render(request, "staff/patient_status.html", {"form": form, "patient": patient})

@@ -1,0 +1,53 @@
+"""Staff pages for reminders: a patient's send log, the failed list and Retry."""
+
+import logging
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
+
+from clinic.accounts.roles import STAFF_ROLES, role_required
+from clinic.reminders.models import Reminder
+from clinic.staff.access import get_patient_for
+from clinic.staff.tables.reminders import FailedReminderTable, ReminderLogTable
+
+logger = logging.getLogger(__name__)
+PAGE_SIZE = 50
+
+
+@role_required(*STAFF_ROLES)
+def patient_reminders(request, pk):
+    patient = get_patient_for(request.user, pk)
+    table = ReminderLogTable(Reminder.objects.filter(patient=patient).select_related("patient"))
+    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
+    return render(request, "staff/reminder_log.html", {"patient": patient, "table": table})
+
+
+@role_required(*STAFF_ROLES)
+def failed_reminders(request):
+    rows = Reminder.objects.filter(status=Reminder.Status.FAILED).select_related("patient")
+    table = FailedReminderTable(rows)
+    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
+    return render(request, "staff/reminder_failed.html", {"table": table})
+
+
+@role_required(*STAFF_ROLES)
+@require_POST
+def retry_reminder(request, pk):
+    """A failed reminder goes back to the queue now, its attempts kept (so one more try)."""
+    reminder = get_object_or_404(Reminder, pk=pk)
+    retried = Reminder.objects.filter(pk=pk, status=Reminder.Status.FAILED).update(
+        status=Reminder.Status.SCHEDULED, next_attempt_at=timezone.now()
+    )
+    if retried:
+        logger.info("reminder %s put back in the queue by user %s", pk, request.user.pk)
+        messages.success(
+            request,
+            f"The {reminder.get_kind_display().lower()} reminder will be sent again within "
+            "a minute.",
+        )
+    else:
+        messages.info(request, "That reminder has not failed (any more); nothing to retry.")
+    return redirect("staff:reminders-failed")
