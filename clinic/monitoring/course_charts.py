@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from clinic.monitoring.thresholds import NODULE_FALL_PERCENT, nodules_fell_enough
+
 
 @dataclass(frozen=True)
 class NoduleProgress:
@@ -18,7 +20,8 @@ class NoduleProgress:
 
     @property
     def past_70(self) -> bool:
-        return self.reduction_percent is not None and self.reduction_percent > 70
+        # The exact comparison the flag makes, not the rounded percentage shown.
+        return self.latest is not None and nodules_fell_enough(self.baseline, self.latest)
 
 
 def nodule_progress(course, visits) -> NoduleProgress:
@@ -38,5 +41,5 @@ def chart_data(course, visits) -> dict:
         "weights": [float(course.baseline_weight_kg)] + [float(v.weight_kg) for v in visits],
         "baseline": course.baseline_nodule_count,
         # A count below this line is a fall of more than 70% (R9).
-        "line70": round(course.baseline_nodule_count * 0.3, 1),
+        "line70": round(course.baseline_nodule_count * (100 - NODULE_FALL_PERCENT) / 100, 1),
     }

@@ -27,16 +27,14 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
 
-from clinic.monitoring.models import FlagKind
+from clinic.monitoring import thresholds
+from clinic.monitoring.models import CourseFlag, FlagKind
 from clinic.monitoring.models.flags import URGENCY
 from dosing import rules
-
-APPROACHING_WEEK = 18
-OVERDUE_AFTER_DAYS = 7  # no visit 7 days after the planned follow-up
-NODULE_FALL = (7, 10)  # "more than 70%": count < 30% of baseline, i.e. 10 × count < 3 × base
 
 INSERT = """
 INSERT INTO clinic_courseflag
@@ -65,7 +63,7 @@ QUERIES: dict[FlagKind, tuple[str, str]] = {
         "' from ' || CAST(c.baseline_nodule_count AS TEXT) || ' at baseline (R9)', '', ''",
         """FROM dosing_treatmentcourse c JOIN clinic_visit v ON v.course_id = c.id
         WHERE c.status = 'active' AND c.baseline_nodule_count > 0
-          AND 10 * v.nodule_count < 3 * c.baseline_nodule_count
+          AND 100 * v.nodule_count < %(nodule_left_percent)s * c.baseline_nodule_count
           AND v.id = (SELECT v2.id FROM clinic_visit v2 WHERE v2.course_id = c.id
                       ORDER BY v2.visit_date DESC, v2.id DESC LIMIT 1)
           AND NOT EXISTS (
@@ -87,7 +85,7 @@ QUERIES: dict[FlagKind, tuple[str, str]] = {
         "CAST(v.phq2_interest + v.phq2_mood AS TEXT) || ' on ' || "
         "CAST(v.visit_date AS TEXT) || ' (R20)', '', ''",
         """FROM dosing_treatmentcourse c JOIN clinic_visit v ON v.course_id = c.id
-        WHERE c.status = 'active' AND v.phq2_interest + v.phq2_mood >= 3""",
+        WHERE c.status = 'active' AND v.phq2_interest + v.phq2_mood >= %(phq2_positive_at)s""",
     ),
     # Not limited to active courses: the positive test itself stops the course (R18).
     FlagKind.POSITIVE_PREGNANCY: (
@@ -100,16 +98,39 @@ QUERIES: dict[FlagKind, tuple[str, str]] = {
     ),
 }
 
-HISTORY = """
-INSERT INTO clinic_historicalcourseflag
-    (id, course_id, kind, urgency, subject_key, raised_at, detail, acknowledged_by_id,
-     acknowledged_at, action, action_text, history_date, history_change_reason, history_type,
-     history_user_id)
-SELECT f.id, f.course_id, f.kind, f.urgency, f.subject_key, f.raised_at, f.detail, NULL, NULL,
-       f.action, f.action_text, f.raised_at, 'raised by flag_courses', '+', NULL
-FROM clinic_courseflag f
-WHERE f.raised_at = %(now)s {where_course}
-"""
+# The history row of a flag just raised: the flag's own columns, plus simple-history's. The
+# column list comes from the historical model's fields, so a field added to CourseFlag is
+# copied too (or, if it is history-only and unknown here, stops the run loudly).
+HISTORY_ONLY = {
+    "history_date": "f.raised_at",
+    "history_change_reason": "'raised by flag_courses'",
+    "history_type": "'+'",
+    "history_user_id": "NULL",
+}
+
+
+def history_sql(where_course: str) -> str:
+    quote = connection.ops.quote_name
+    flag_columns = {field.column for field in CourseFlag._meta.concrete_fields}
+    history = CourseFlag.history.model
+    columns, values = [], []
+    for field in history._meta.concrete_fields:
+        if field.primary_key:
+            continue  # history_id: the history row's own key
+        if field.column in HISTORY_ONLY:
+            value = HISTORY_ONLY[field.column]
+        elif field.column in flag_columns:
+            value = f"f.{quote(field.column)}"
+        else:
+            raise ImproperlyConfigured(f"flag history: no value for column {field.column}")
+        columns.append(quote(field.column))
+        values.append(value)
+    # Names from the models' metadata and constants above; the values go as parameters.
+    return (
+        f"INSERT INTO {quote(history._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
+        f"SELECT {', '.join(values)} FROM {quote(CourseFlag._meta.db_table)} f "
+        f"WHERE f.raised_at = %(now)s {where_course}"
+    )
 
 
 @dataclass(frozen=True)
@@ -129,12 +150,15 @@ def raise_flags(*, today: datetime.date | None = None, course_id: int | None = N
             today - datetime.timedelta(days=rules.COURSE_DAYS_LIMIT - 1)
         ),
         "week_18_start": ops.adapt_datefield_value(
-            today - datetime.timedelta(days=(APPROACHING_WEEK - 1) * 7)
+            today - datetime.timedelta(days=(thresholds.APPROACHING_WEEK - 1) * 7)
         ),
         "overdue_before": ops.adapt_datefield_value(
-            today - datetime.timedelta(days=OVERDUE_AFTER_DAYS)
+            today - datetime.timedelta(days=thresholds.FOLLOW_UP_OVERDUE_AFTER_DAYS)
         ),
         "course": course_id,
+        # The thresholds as parameters (clinic.monitoring.thresholds), never written into SQL.
+        "nodule_left_percent": 100 - thresholds.NODULE_FALL_PERCENT,
+        "phq2_positive_at": thresholds.PHQ2_POSITIVE_AT,
     }
     raised = statements = 0
     with transaction.atomic(), connection.cursor() as cursor:
@@ -149,10 +173,7 @@ def raise_flags(*, today: datetime.date | None = None, course_id: int | None = N
             raised += max(cursor.rowcount, 0)
             statements += 1
         cursor.execute(
-            HISTORY.format(
-                where_course="AND f.course_id = %(course)s" if course_id is not None else ""
-            ),
-            params,
+            history_sql("AND f.course_id = %(course)s" if course_id is not None else ""), params
         )
         statements += 1
     return FlagRun(raised=raised, statements=statements)

@@ -1,24 +1,14 @@
-"""Reference limits for the labs drawn during a course (R19), to mark values out of range.
-
-Upper limits for adults, as commonly used in isotretinoin monitoring: fasting triglycerides
-150 mg/dL (1.7 mmol/L), above 500 mg/dL (5.6 mmol/L) a risk of pancreatitis; total cholesterol
-200 mg/dL (5.2 mmol/L); ALT and AST 40 U/L. Local laboratories' ranges differ a little; these
-mark values for a second look, they decide nothing.
-"""
+"""The labs drawn during a course (R19), marked against the reference limits in
+clinic.monitoring.thresholds. The marks are for a second look; they decide nothing."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
 
-LIMITS = {
-    ("triglycerides", "mg/dL"): (Decimal(150), Decimal(500)),
-    ("triglycerides", "mmol/L"): (Decimal("1.7"), Decimal("5.6")),
-    ("total_cholesterol", "mg/dL"): (Decimal(200), None),
-    ("total_cholesterol", "mmol/L"): (Decimal("5.2"), None),
-    ("alt", "U/L"): (Decimal(40), Decimal(200)),
-    ("ast", "U/L"): (Decimal(40), Decimal(200)),
-}
+from clinic.monitoring.thresholds import LAB_LIMITS
+
+LIMITS = LAB_LIMITS
 LABELS = {
     "triglycerides": "Triglycerides (fasting)",
     "total_cholesterol": "Total cholesterol",

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clinic.monitoring import services
+from clinic.monitoring.course_charts import nodule_progress
 from clinic.monitoring.flagging import raise_flags
 from clinic.monitoring.models import CourseFlag, FlagKind, Visit
 from tests.course_fixtures import TODAY, days_ago
@@ -66,6 +67,23 @@ def test_the_70_percent_flag_needs_more_than_70_percent(
     visit(course, nurse, nodules=latest)
     raise_flags()
     assert (FlagKind.NODULES_DOWN_70 in kinds(course)) is flagged
+
+
+@pytest.mark.parametrize(
+    ("baseline", "latest"),
+    [(207, 62), (20, 6), (20, 5), (1000, 299), (1000, 300), (501, 150), (0, 0)],
+)
+def test_the_course_page_and_the_flag_agree_on_more_than_70_percent(
+    male_patient, start_course, nurse, baseline, latest
+):
+    """One threshold (clinic.monitoring.thresholds): the page's "more than 70% fewer" badge
+    and the nightly flag say the same for every count, also where the rounded percentage
+    shown reads 70.0 (207 to 62 is 70.048% fewer)."""
+    course = start_course(male_patient, nodules=baseline)
+    visit(course, nurse, nodules=latest)
+    raise_flags()
+    progress = nodule_progress(course, list(course.visits.order_by("visit_date", "pk")))
+    assert progress.past_70 is (FlagKind.NODULES_DOWN_70 in kinds(course))
 
 
 def test_only_the_latest_visit_counts_for_the_nodule_flag(male_patient, start_course, nurse):

@@ -13,6 +13,9 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from clinic.monitoring.follow_ups import note_visit
+from clinic.monitoring.thresholds import PHQ2_POSITIVE_AT
+
 FOLLOW_UP_DAYS = 28
 
 
@@ -183,10 +186,8 @@ class Visit(models.Model):
         return f"Visit on {self.visit_date:%d %b %Y}"
 
     def save(self, *args, **kwargs):
-        from clinic.monitoring.follow_ups import note_visit  # the course copy of the latest visit
-
         super().save(*args, **kwargs)
-        note_visit(self)
+        note_visit(self)  # the course keeps a copy of its latest visit's figures
 
     def clean(self):
         super().clean()
@@ -202,7 +203,7 @@ class Visit(models.Model):
 
     @property
     def mood_screen_positive(self) -> bool:
-        return self.phq2_score >= 3  # R20: a positive screen reaches the prescriber
+        return self.phq2_score >= PHQ2_POSITIVE_AT  # R20: a positive screen reaches the prescriber
 
     def side_effect_labels(self) -> list[str]:
         labels = [SideEffect(code).label for code in self.side_effects if code != "other"]
