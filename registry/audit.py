@@ -14,9 +14,12 @@ from django.contrib.auth import get_user_model
 from django.db import models
 
 
-def changed_by(record, user):
-    """Tell simple-history who changes `record`, also outside a request (services, tasks)."""
+def changed_by(record, user, reason: str = ""):
+    """Tell simple-history who changes `record` (and why), also outside a request (services,
+    tasks). The one way the project attributes a change: every service calls it before save."""
     record._history_user = user
+    if reason:
+        record._change_reason = reason
     return record
 
 

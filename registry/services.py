@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -19,14 +21,51 @@ from registry.models import Patient, PortalInvitation, PriorTreatment
 from registry.models.invitations import INVITATION_LIFETIME, hash_token
 from registry.signals import patient_status_changed, risk_category_changed
 
+# What staff enter about a patient (the enrolment and edit pages); the rest is the registry's.
+PATIENT_DETAILS = (
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "sex",
+    "email",
+    "phone",
+    "prescriber",
+    "risk_category",
+    "consent_treatment_on",
+    "reminder_consent",
+    "reminder_channel",
+    "notes",
+)
+
+
+@dataclass(frozen=True)
+class PriorTreatmentEntry:
+    """One kind of earlier acne treatment, as the patient remembers it."""
+
+    kind: str
+    tried: bool
+    other_text: str = ""
+    started_on: datetime.date | None = None
+    outcome: str = ""
+
+
+def _check_details(details: dict) -> None:
+    unknown = set(details) - set(PATIENT_DETAILS)
+    if unknown:
+        raise TypeError(f"Not a patient detail staff enter: {', '.join(sorted(unknown))}")
+
 
 @transaction.atomic
-def enrol_patient(form, treatment_rows: list[dict], *, by) -> Patient:
-    """Create the patient and their prior treatments; the registry ID is assigned on save."""
-    patient = form.save(commit=False)
-    patient.enrolled_by = by
+def enrol_patient(
+    *, by, prior_treatments: Iterable[PriorTreatmentEntry] = (), **details
+) -> Patient:
+    """Create the patient and their prior treatments; the registry ID is assigned on save.
+    `details` are the values of PATIENT_DETAILS, already validated (the enrolment form)."""
+    _check_details(details)
+    patient = Patient(enrolled_by=by, **details)
+    _note_reminder_consent(patient, had_consent=False)
     changed_by(patient, by).save()
-    _save_prior_treatments(patient, treatment_rows, by=by)
+    _save_prior_treatments(patient, prior_treatments, by=by)
     return patient
 
 
@@ -44,16 +83,19 @@ def _consequences(responses) -> list[str]:
 
 
 @transaction.atomic
-def update_patient(form, treatment_rows: list[dict], *, by) -> Changed:
-    patient = form.save(commit=False)
-    old_category = (
-        Patient.objects.select_for_update()
-        .filter(pk=patient.pk)
-        .values_list("risk_category", flat=True)
-        .get()
-    )
+def update_patient(
+    patient: Patient, *, by, prior_treatments: Iterable[PriorTreatmentEntry] = (), **details
+) -> Changed:
+    """Save changed details (values of PATIENT_DETAILS) and prior treatments. A change of risk
+    category reaches what dosing has written (registry.signals.risk_category_changed)."""
+    _check_details(details)
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    old_category, had_consent = patient.risk_category, patient.reminder_consent
+    for name, value in details.items():
+        setattr(patient, name, value)
+    _note_reminder_consent(patient, had_consent=had_consent)
     changed_by(patient, by).save()
-    _save_prior_treatments(patient, treatment_rows, by=by)
+    _save_prior_treatments(patient, prior_treatments, by=by)
     said = []
     if old_category != patient.risk_category:
         # Prescriptions written under the old category may no longer stand (dosing listens).
@@ -65,23 +107,31 @@ def update_patient(form, treatment_rows: list[dict], *, by) -> Changed:
     return Changed(patient, said)
 
 
-def _save_prior_treatments(patient: Patient, rows: list[dict], *, by) -> None:
-    """Bring the stored rows in line with the form: one row per kind that was tried.
+def _note_reminder_consent(patient: Patient, *, had_consent: bool) -> None:
+    """The day consent to reminders was given is kept; without consent there is no channel."""
+    if patient.reminder_consent and not had_consent:
+        patient.reminder_consent_on = timezone.localdate()
+    if not patient.reminder_consent:
+        patient.reminder_channel = ""
+
+
+def _save_prior_treatments(patient: Patient, entries: Iterable[PriorTreatmentEntry], *, by) -> None:
+    """Bring the stored rows in line with the entries: one row per kind that was tried.
 
     Unticking a kind removes its row; the audit history keeps the row and who removed it
     (this is the patient's account of earlier care, corrected as they remember better).
     """
     existing = {row.kind: row for row in patient.prior_treatments.all()}
-    for data in rows:
-        if not data.get("tried"):
-            if data["kind"] in existing:
-                changed_by(existing[data["kind"]], by).delete()
+    for entry in entries:
+        if not entry.tried:
+            if entry.kind in existing:
+                changed_by(existing[entry.kind], by).delete()
             continue
-        row = existing.get(data["kind"]) or PriorTreatment(patient=patient, kind=data["kind"])
+        row = existing.get(entry.kind) or PriorTreatment(patient=patient, kind=entry.kind)
         values = {
-            "other_text": data.get("other_text", "") if data["kind"] == "other" else "",
-            "started_on": data.get("started_on"),
-            "outcome": data.get("outcome") or PriorTreatment.Outcome.UNKNOWN,
+            "other_text": entry.other_text if entry.kind == "other" else "",
+            "started_on": entry.started_on,
+            "outcome": entry.outcome or PriorTreatment.Outcome.UNKNOWN,
         }
         if row.pk and all(getattr(row, key) == value for key, value in values.items()):
             continue

@@ -1,9 +1,8 @@
 from django.conf import settings
 
-import clinic
 from clinic.accounts.navigation import nav_items_for
+from clinic.accounts.roles import can_acknowledge
 from clinic.accounts.two_factor import requires_second_factor
-from clinic.staff.views.flags import can_acknowledge
 
 
 def frame(request):
@@ -15,7 +14,7 @@ def frame(request):
     pending = uses_second_factor and not verified
     return {
         "brand_name": settings.SITE_NAME,
-        "app_version": clinic.__version__,
+        "app_version": settings.APP_VERSION,
         "nav_items": nav_items_for(user) if user is not None and not pending else [],
         "second_factor_pending": pending,
         "shows_two_factor_link": uses_second_factor and verified,

@@ -22,6 +22,8 @@ class Role(StrEnum):
 
 
 STAFF_ROLES = frozenset({Role.PRESCRIBER, Role.CLINICAL_STAFF})
+# Who acknowledges a course flag (the action taken is a prescribing decision).
+ACKNOWLEDGING_ROLES = (Role.PRESCRIBER,)
 
 # What each group may do in the Django admin and in permission checks. Migration 0002 created
 # the groups; sync_role_groups (post_migrate) applies this table after every migrate, and
@@ -170,3 +172,9 @@ def sync_role_groups(sender, apps=None, using="default", **kwargs):
                 )
             )
         group.permissions.set(wanted)
+
+
+def can_acknowledge(user) -> bool:
+    """Whether pages show this user an Acknowledge button: only to the roles the view admits,
+    since anyone else would get a 404. Roles are cached on the user, so no query per row."""
+    return has_role(user, *ACKNOWLEDGING_ROLES)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from clinic.accounts.roles import Role, has_role
+from clinic.accounts.roles import ACKNOWLEDGING_ROLES, has_role
 from clinic.monitoring.flagging import raise_flags
 from clinic.monitoring.models import CourseFlag, FlagKind, Visit
 from clinic.monitoring.signals import visit_recorded
@@ -15,8 +18,6 @@ from dosing.course_data import course_figures
 from dosing.models import TreatmentCourse
 from registry.audit import changed_by
 from registry.models import Patient, PregnancyTest
-
-R18_REASON = dosing.R18_REASON
 
 
 def course_on(patient: Patient, day) -> TreatmentCourse | None:
@@ -57,22 +58,71 @@ def record_pregnancy_test(
     return test, stopped
 
 
-def record_visit(patient: Patient, form, *, by) -> Visit:
-    """Save the visit, its pregnancy test and its reminders in one transaction; a positive
-    test stops the course at once (R18). Flags are raised after commit, for this course, by
-    the same statements as the nightly run; a weight at which the running dose is above the
-    ceiling raises its flag at once (R2, R6)."""
+@dataclass(frozen=True)
+class PregnancyTestEntry:
+    """A pregnancy test recorded with a visit (R14)."""
+
+    specimen_date: datetime.date
+    result: str
+    setting: str = PregnancyTest.Setting.MEDICAL
+
+
+# What staff measure and note at a visit; the rest (who, when, which course) is ours.
+VISIT_FINDINGS = (
+    "visit_date",
+    "weight_kg",
+    "nodule_count",
+    "side_effects",
+    "side_effects_other",
+    "phq2_interest",
+    "phq2_mood",
+    "triglycerides",
+    "triglycerides_unit",
+    "total_cholesterol",
+    "cholesterol_unit",
+    "alt",
+    "ast",
+    "contraception",
+    "next_follow_up",
+    "notes",
+)
+
+
+def record_visit(
+    patient: Patient,
+    *,
+    by,
+    visit_date: datetime.date,
+    pregnancy_test: PregnancyTestEntry | None = None,
+    **findings,
+) -> Visit:
+    """Save the visit (`findings`: values of VISIT_FINDINGS, already validated), its pregnancy
+    test and its reminders in one transaction; a positive test stops the course at once (R18).
+    Flags are raised after commit, for this course, by the same statements as the nightly run;
+    a weight at which the running dose is above the ceiling raises its flag at once (R2, R6)."""
+    unknown = set(findings) - set(VISIT_FINDINGS)
+    if unknown:
+        raise TypeError(f"Not a visit finding: {', '.join(sorted(unknown))}")
     with transaction.atomic():
-        visit = form.save(commit=False)
-        visit.patient = patient
-        visit.recorded_by = by
-        visit.course = course_on(patient, visit.visit_date)
-        test_data = form.pregnancy_test_data if hasattr(form, "pregnancy_test_data") else None
-        if test_data:
-            visit.pregnancy_test, _stopped = record_pregnancy_test(patient, by=by, **test_data)
+        visit = Visit(
+            patient=patient,
+            recorded_by=by,
+            visit_date=visit_date,
+            course=course_on(patient, visit_date),
+            **findings,
+        )
+        if pregnancy_test is not None:
+            visit.pregnancy_test, _stopped = record_pregnancy_test(
+                patient,
+                by=by,
+                specimen_date=pregnancy_test.specimen_date,
+                result=pregnancy_test.result,
+                setting=pregnancy_test.setting,
+            )
         changed_by(visit, by).save()
-        course = visit.course
+        # Reminders listen (clinic.reminders.receivers): the follow-up's reminders.
         visit_recorded.send(sender=Visit, visit=visit, by=by)
+        course = visit.course
         if course is not None:
             course.refresh_from_db()
             flag_dose_above_ceiling(course, by=by)
@@ -104,7 +154,7 @@ def running_dose_above_ceiling(course: TreatmentCourse) -> str:
 
 
 def acknowledge_flag(flag: CourseFlag, *, by, action: str, text: str = "") -> CourseFlag:
-    if not has_role(by, Role.PRESCRIBER):
+    if not has_role(by, *ACKNOWLEDGING_ROLES):
         raise ValidationError("Only a prescriber acknowledges flags.")
     if action not in CourseFlag.Action.values:
         raise ValidationError({"action": "Choose the action taken."})
@@ -116,6 +166,5 @@ def acknowledge_flag(flag: CourseFlag, *, by, action: str, text: str = "") -> Co
             raise ValidationError("This flag was already acknowledged.")
         flag.acknowledged_by, flag.acknowledged_at = by, timezone.now()
         flag.action, flag.action_text = action, text.strip()
-        flag._history_user = by
-        flag.save()
+        changed_by(flag, by).save()
     return flag

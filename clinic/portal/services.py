@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from clinic.portal.content import wrong_answers
 from dosing.services import CONFIRMATION_VALID_DAYS
+from registry.audit import changed_by
 from registry.models import MonthlyConfirmation, Patient
 
 PORTAL_REASON = "Changed by the patient in the portal"
@@ -24,9 +25,7 @@ def save_reminder_preferences(patient: Patient, *, by, consent: bool, channel: s
         patient.reminder_consent_on = None
     patient.reminder_consent = consent
     patient.reminder_channel = channel or patient.reminder_channel
-    patient._history_user = by
-    patient._change_reason = PORTAL_REASON
-    patient.save()
+    changed_by(patient, by, PORTAL_REASON).save()
     return patient
 
 
@@ -61,6 +60,5 @@ def record_confirmation(
     record.contraception_methods = list(methods)
     record.answers = dict(answers)
     record.passed = not wrong_answers(answers)
-    record._history_user = by
-    record.save()
+    changed_by(record, by).save()
     return record

@@ -10,6 +10,8 @@ from django.db import models, transaction
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from registry.audit import changed_by
+
 
 class Pharmacy(models.Model):
     name = models.CharField(max_length=200)
@@ -125,8 +127,7 @@ class PharmacyCertification(models.Model):
                     "Someone else changed this certification a moment ago; reload and try again."
                 )
             self.status = new_status
-            self._history_user = by  # simple-history records who, also outside a request
-            self.save(update_fields=["status", "valid_from", "valid_until"])
+            changed_by(self, by).save(update_fields=["status", "valid_from", "valid_until"])
             self._loaded_status = new_status
             CertificationChange.objects.create(
                 certification=self,

@@ -12,6 +12,7 @@ from django.urls import reverse
 from clinic.monitoring import services as clinic_services
 from clinic.monitoring.models import CourseFlag, FlagKind
 from dosing import rules, services
+from dosing import snapshot as dosing_snapshot
 from dosing.models import Dispense, Prescription, RefusedAction, TreatmentCourse
 from registry import services as registry_services
 from registry.models import Patient
@@ -126,12 +127,9 @@ def test_a_change_to_can_get_pregnant_voids_what_was_written_without_a_test(
     rx = prescribe(course)
     assert not rx.written_can_get_pregnant
 
-    class Saved:  # the service takes a valid form; this one saves the changed category
-        def save(self, commit=False):
-            male_patient.risk_category = Patient.RiskCategory.CAN_GET_PREGNANT
-            return male_patient
-
-    changed = registry_services.update_patient(Saved(), [], by=prescriber)
+    changed = registry_services.update_patient(
+        male_patient, by=prescriber, risk_category=Patient.RiskCategory.CAN_GET_PREGNANT
+    )
     assert changed.consequences == [
         "1 prescription written without a pregnancy test voided: a negative test and the "
         "monthly confirmation come first (R14, R16)."
@@ -189,7 +187,7 @@ def test_a_positive_test_voids_the_prescription_and_ends_the_supply_handed_out(
     assert [c.pk for c in stopped] == [course.pk]
     dispense.refresh_from_db()
     assert dispense.ended_on == TODAY
-    assert services.supplies_of(course)[0].days == 2  # two days taken, none from today
+    assert dosing_snapshot.supplies_of(course)[0].days == 2  # two days taken, none from today
 
 
 def test_ending_a_course_voids_its_open_prescription(

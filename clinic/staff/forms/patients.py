@@ -14,6 +14,7 @@ from clinic.accounts.roles import Role
 from registry.models import Patient, PriorTreatment
 from registry.models.patients import MINIMUM_AGE_YEARS, age_on
 from registry.registry_id import is_valid, normalize
+from registry.services import PATIENT_DETAILS, PriorTreatmentEntry
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -75,6 +76,12 @@ class PatientForm(forms.ModelForm):
         self.fields["risk_category"].choices = Patient.RiskCategory.choices  # no blank choice
         self.fields["email"].widget.attrs["autocomplete"] = "off"
         self.possible_duplicates: list[Patient] = []
+
+    def details(self) -> dict:
+        """The patient's details, by name, for registry.services (enrol_patient, update_patient)."""
+        return {
+            name: self.cleaned_data[name] for name in PATIENT_DETAILS if name in self.cleaned_data
+        }
 
     def clean_date_of_birth(self):
         born = self.cleaned_data["date_of_birth"]
@@ -143,16 +150,6 @@ class PatientForm(forms.ModelForm):
                 "A patient with the same name and date of birth is already enrolled. Open "
                 "their record, or tick this box if this is a different person.",
             )
-
-    def save(self, commit=True):
-        patient = super().save(commit=False)
-        if patient.reminder_consent and "reminder_consent" in self.changed_data:
-            patient.reminder_consent_on = timezone.localdate()
-        if not patient.reminder_consent:
-            patient.reminder_channel = ""
-        if commit:
-            patient.save()
-        return patient
 
 
 class PriorTreatmentRowForm(forms.Form):
@@ -257,3 +254,18 @@ def validate_patient_search(text: str) -> str:
 
 def compact_search_id(text: str) -> str:
     return normalize(text)
+
+
+def prior_treatment_entries(formset) -> list[PriorTreatmentEntry]:
+    """The valid formset's rows as the typed entries registry.services takes."""
+    return [
+        PriorTreatmentEntry(
+            kind=row["kind"],
+            tried=bool(row.get("tried")),
+            other_text=row.get("other_text") or "",
+            started_on=row.get("started_on"),
+            outcome=row.get("outcome") or "",
+        )
+        for row in formset.cleaned_data
+        if row
+    ]

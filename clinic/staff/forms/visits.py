@@ -18,6 +18,7 @@ from clinic.monitoring.models.visits import (
     lipid_bound_errors,
     liver_enzyme_validators,
 )
+from clinic.monitoring.services import VISIT_FINDINGS, PregnancyTestEntry
 from registry.models import PregnancyTest
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -170,13 +171,20 @@ class VisitForm(forms.ModelForm):
                 )
         return data
 
-    @property
-    def pregnancy_test_data(self) -> dict | None:
+    def findings(self) -> dict:
+        """The measured values, by name, for clinic.monitoring.services.record_visit."""
+        return {
+            name: self.cleaned_data[name]
+            for name in VISIT_FINDINGS
+            if name in self.cleaned_data and name != "visit_date"
+        }
+
+    def pregnancy_test(self) -> PregnancyTestEntry | None:
         data = self.cleaned_data
         if data.get("test_specimen_date") and data.get("test_result"):
-            return {
-                "specimen_date": data["test_specimen_date"],
-                "result": data["test_result"],
-                "setting": data.get("test_setting") or PregnancyTest.Setting.MEDICAL,
-            }
+            return PregnancyTestEntry(
+                specimen_date=data["test_specimen_date"],
+                result=data["test_result"],
+                setting=data.get("test_setting") or PregnancyTest.Setting.MEDICAL,
+            )
         return None

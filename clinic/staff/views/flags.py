@@ -3,16 +3,13 @@
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from clinic.accounts.roles import Role, has_role, role_required
+from clinic.accounts.roles import ACKNOWLEDGING_ROLES, role_required
 from clinic.monitoring import services
 from clinic.monitoring.models import CourseFlag
-
-# Who may acknowledge a flag (services.acknowledge_flag refuses anyone else).
-ACKNOWLEDGING_ROLES = (Role.PRESCRIBER,)
+from clinic.staff.access import get_open_flag_for
 
 
 class AcknowledgeForm(forms.Form):
@@ -27,17 +24,9 @@ class AcknowledgeForm(forms.Form):
     )
 
 
-def can_acknowledge(user) -> bool:
-    """Whether pages show this user an Acknowledge button: only to the roles the view admits,
-    since anyone else would get a 404. Roles are cached on the user, so no query per row."""
-    return has_role(user, *ACKNOWLEDGING_ROLES)
-
-
 @role_required(*ACKNOWLEDGING_ROLES)
 def acknowledge(request, pk):
-    flag = get_object_or_404(CourseFlag.objects.select_related("course__patient"), pk=pk)
-    if not flag.is_open:
-        raise Http404("This flag is already acknowledged.")
+    flag = get_open_flag_for(request.user, pk)
     form = AcknowledgeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -14,6 +14,7 @@ from clinic.staff.forms.patients import (
     PatientForm,
     PriorTreatmentFormSet,
     StatusForm,
+    prior_treatment_entries,
     prior_treatment_initial,
 )
 from clinic.staff.refusals import refuse_invalid_form
@@ -58,7 +59,11 @@ def patient_enrol(request):
         form = PatientForm(request.POST)
         formset = PriorTreatmentFormSet(request.POST, prefix="prior")
         if form.is_valid() and formset.is_valid():
-            patient = services.enrol_patient(form, formset.cleaned_data, by=request.user)
+            patient = services.enrol_patient(
+                by=request.user,
+                prior_treatments=prior_treatment_entries(formset),
+                **form.details(),
+            )
             messages.success(
                 request, f"{patient.full_name} is enrolled with registry ID {patient.registry_id}."
             )
@@ -79,7 +84,12 @@ def patient_edit(request, pk):
         form = PatientForm(request.POST, instance=patient)
         formset = PriorTreatmentFormSet(request.POST, prefix="prior")
         if form.is_valid() and formset.is_valid():
-            changed = services.update_patient(form, formset.cleaned_data, by=request.user)
+            changed = services.update_patient(
+                patient,
+                by=request.user,
+                prior_treatments=prior_treatment_entries(formset),
+                **form.details(),
+            )
             messages.success(request, "Changes saved.")
             for sentence in changed.consequences:
                 messages.warning(request, sentence)

@@ -19,7 +19,13 @@ def visit_new(request, patient_pk):
         request.POST or None, patient=patient, previous_weight=latest_patient_weight_kg(patient)
     )
     if request.method == "POST" and form.is_valid():
-        visit = services.record_visit(patient, form, by=request.user)
+        visit = services.record_visit(
+            patient,
+            by=request.user,
+            visit_date=form.cleaned_data["visit_date"],
+            pregnancy_test=form.pregnancy_test(),
+            **form.findings(),
+        )
         if visit.pregnancy_test and visit.pregnancy_test.result == "positive":
             messages.error(
                 request,
