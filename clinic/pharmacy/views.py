@@ -19,6 +19,7 @@ from clinic.pharmacy.forms import (
     ReverseForm,
 )
 from dosing import dispensing, services
+from dosing import snapshot as dosing_snapshot
 from dosing.models import Dispense, Prescription
 from registry.models import Pharmacist, Pharmacy
 from registry.registry_id import format_id, is_valid, normalize
@@ -139,7 +140,7 @@ def _card_state(prescription, pharmacy, day, *, audience=None) -> dict:
     reversed_ = [d for d in dispenses if d.reversed_at is not None]
     if live is not None:
         return {"blockers": [], "warnings": [], "dispensed": live, "reversed_dispenses": reversed_}
-    decision = services.dispense_decision(prescription, on=day, pharmacy=pharmacy)
+    decision = dosing_snapshot.dispense_decision(prescription, on=day, pharmacy=pharmacy)
     return {
         "blockers": list(decision.refusals),
         "warnings": list(decision.warnings),

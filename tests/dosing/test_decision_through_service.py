@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 
 from dosing import rules, services
+from dosing import snapshot as dosing_snapshot
 from dosing.models import Dispense, Prescription, RefusedAction, TreatmentCourse
 from registry.models import (
     MonthlyConfirmation,
@@ -162,7 +163,7 @@ def test_the_decision_table_through_the_service(snapshot, allowed, prescriber, p
     if snapshot.action == rules.Action.DISPENSE:
         # The service reads back the decision the table states.
         # (A page asks without a pharmacy; the counter then dispenses at a certified one.)
-        read_back = services.dispense_decision(
+        read_back = dosing_snapshot.dispense_decision(
             asked, on=snapshot.on, pharmacy=pharmacy if snapshot.pharmacy else None
         )
         assert read_back.refusals == rules.decide(snapshot).refusals

@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from dosing import snapshot as dosing_snapshot
 from dosing.models import Prescription, RefusedAction, TreatmentCourse
 from tests.course_fixtures import TODAY
 from tests.dosing.test_rules import LABEL_TABLE
@@ -175,7 +176,7 @@ def test_the_course_page_query_count_does_not_grow_with_prescriptions(
         client.get(course.get_absolute_url())
     assert len(one) == len(five)
     assert Prescription.objects.count() == 5
-    assert Decimal(0) < sum(s.total_mg for s in services.supplies_of(course))
+    assert Decimal(0) < sum(s.total_mg for s in dosing_snapshot.supplies_of(course))
 
 
 def test_a_second_prescription_says_it_voided_the_first_and_the_page_strikes_it_through(
