@@ -27,6 +27,7 @@ from clinic.reminders.sending import (
     sweep_stuck_reminders,
 )
 from dosing import services
+from dosing.models import Prescription
 from registry.models import Patient, PharmacyCertification
 from tests.factories import PatientFactory
 
@@ -352,6 +353,24 @@ def test_a_pick_up_reminder_is_skipped_once_dispensed(
         Status.SKIPPED,
         "already dispensed; nothing left to pick up",
     )
+
+
+def test_a_pick_up_reminder_of_a_voided_prescription_is_skipped_at_the_moment_of_sending(
+    male_patient, start_course, prescribe
+):
+    """Checked again when sending, whatever voided it (here a row changed by hand): the
+    patient is never sent to a pharmacy that would refuse the prescription."""
+    Patient.objects.filter(pk=male_patient.pk).update(reminder_consent=True)
+    prescription = prescribe(start_course(male_patient))
+    reminder = Reminder.objects.get(kind=Kind.PICK_UP_CLOSING)
+    Prescription.objects.filter(pk=prescription.pk).update(voided_at=NOW)
+    send_due_reminders(now=reminder.due_at)
+    reminder = fresh(reminder)
+    assert (reminder.status, reminder.last_error) == (
+        Status.SKIPPED,
+        "the prescription was voided; there is nothing to pick up",
+    )
+    assert mail.outbox == []
 
 
 def test_a_certification_reminder_goes_to_the_admin_unless_renewed_since(

@@ -22,6 +22,7 @@ from clinic.reminders.schedule import (
 )
 from dosing import services
 from dosing.models import Prescription, TreatmentCourse
+from registry import services as registry_services
 from registry.models import PharmacyCertification, PregnancyTest
 from tests.course_fixtures import TODAY
 from tests.factories import UserFactory
@@ -446,3 +447,39 @@ def test_the_certification_run_is_bounded_whatever_the_number_of_pharmacies(
         counts.append(len(queries))
         Reminder.objects.all().delete()
     assert counts[0] == counts[1] <= 4
+
+
+# What dosing announces reaches the outbox (dosing.signals, clinic.reminders.receivers) -------
+
+
+def test_writing_a_prescription_schedules_its_pick_up_reminder_whoever_calls_the_service(
+    male_patient, start_course, prescribe
+):
+    """No caller passes a callback any more: the service announces, reminders listen."""
+    prescription = prescribe(start_course(male_patient))
+    [row] = rows(kind=Kind.PICK_UP_CLOSING, status=Status.SCHEDULED)
+    assert row.subject_key == f"prescription:{prescription.pk}"
+
+
+def test_a_replaced_prescription_loses_its_pick_up_reminder_and_the_new_one_gets_its_own(
+    male_patient, start_course, prescribe
+):
+    course = start_course(male_patient)
+    first = prescribe(course)
+    second = prescribe(course, mg=40)
+    first.refresh_from_db()
+    assert first.replaced_by == second
+    scheduled = rows(kind=Kind.PICK_UP_CLOSING, status=Status.SCHEDULED)
+    assert [row.subject_key for row in scheduled] == [f"prescription:{second.pk}"]
+    [cancelled] = rows(kind=Kind.PICK_UP_CLOSING, status=Status.CANCELLED)
+    assert cancelled.subject_key == f"prescription:{first.pk}"
+
+
+def test_a_withdrawal_cancels_the_pick_up_reminder_of_what_it_voided(
+    male_patient, start_course, prescribe, prescriber
+):
+    prescription = prescribe(start_course(male_patient))
+    registry_services.change_status(male_patient, "withdrawn", "Moved abroad", by=prescriber)
+    prescription.refresh_from_db()
+    assert prescription.is_voided
+    assert rows(kind=Kind.PICK_UP_CLOSING, status=Status.SCHEDULED) == []
