@@ -1,4 +1,4 @@
-"""The one way staff pages fetch a record: scoped to what the user may see, else 404.
+"""The one way staff pages fetch a record by its id: scoped to what the user may see, else 404.
 
 Every staff view that takes an id fetches through these, so "another patient's record answers
 404" holds in one place. Staff see the clinic's patients; anyone else gets 404 (role_required
@@ -9,6 +9,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from clinic.accounts.roles import STAFF_ROLES, has_role
+from clinic.monitoring.models import CourseFlag
+from clinic.reminders.models import Reminder
 from dosing.models import TreatmentCourse
 from registry.models import Patient
 
@@ -25,3 +27,19 @@ def get_course_for(user, pk) -> TreatmentCourse:
     return get_object_or_404(
         TreatmentCourse.objects.select_related("patient__prescriber", "started_by"), pk=pk
     )
+
+
+def get_open_flag_for(user, pk) -> CourseFlag:
+    """A flag still to acknowledge; an acknowledged one is not there to act on any more."""
+    if not has_role(user, *STAFF_ROLES):
+        raise Http404("No such flag.")
+    flag = get_object_or_404(CourseFlag.objects.select_related("course__patient"), pk=pk)
+    if not flag.is_open:
+        raise Http404("This flag is already acknowledged.")
+    return flag
+
+
+def get_reminder_for(user, pk) -> Reminder:
+    if not has_role(user, *STAFF_ROLES):
+        raise Http404("No such reminder.")
+    return get_object_or_404(Reminder, pk=pk)

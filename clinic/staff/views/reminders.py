@@ -3,14 +3,14 @@
 import logging
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
 from clinic.accounts.roles import STAFF_ROLES, role_required
 from clinic.reminders.models import Reminder
-from clinic.staff.access import get_patient_for
+from clinic.staff.access import get_patient_for, get_reminder_for
 from clinic.staff.tables.reminders import FailedReminderTable, ReminderLogTable
 
 logger = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ def failed_reminders(request):
 @require_POST
 def retry_reminder(request, pk):
     """A failed reminder goes back to the queue now, its attempts kept (so one more try)."""
-    reminder = get_object_or_404(Reminder, pk=pk)
+    reminder = get_reminder_for(request.user, pk)
     retried = Reminder.objects.filter(pk=pk, status=Reminder.Status.FAILED).update(
         status=Reminder.Status.SCHEDULED, next_attempt_at=timezone.now()
     )
