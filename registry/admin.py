@@ -18,6 +18,7 @@ from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.accounts.roles import Role, has_role
+from clinic.accounts.two_factor import reset_second_factor
 from registry.models import (
     CertificationChange,
     Patient,
@@ -38,9 +39,6 @@ class ClinicUserAdmin(UserAdmin):
 
     @admin.action(description="Reset two-factor sign-in (lost phone)", permissions=["change"])
     def reset_two_factor(self, request, queryset):
-        # Imported here: registry is the lowest app and must not import clinic at load time.
-        from clinic.accounts.two_factor import reset_second_factor
-
         names = []
         for user in queryset:
             if reset_second_factor(user):

@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from clinic.accounts.two_factor import normalise_code
+
 
 class ClinicLoginForm(AuthenticationForm):
     """Django's login form with hints for password managers (paste always works)."""
@@ -42,8 +44,6 @@ class SecondFactorCodeForm(forms.Form):
             field.widget.attrs.update({"inputmode": "numeric", "pattern": "[0-9 ]*"})
 
     def clean_code(self):
-        from clinic.accounts.two_factor import normalise_code
-
         code = normalise_code(self.cleaned_data["code"])
         if code.isdigit() and len(code) == 6:
             return code

@@ -10,4 +10,5 @@ class RemindersConfig(AppConfig):
     verbose_name = "Reminders"
 
     def ready(self):
-        from clinic.reminders import receivers  # noqa: F401  (dosing and monitoring announce, we schedule)
+        # dosing and monitoring announce (their signals); reminders schedule.
+        from clinic.reminders import receivers  # noqa: F401
