@@ -7,12 +7,16 @@ MOVED = ["reminder", "heartbeat"]
 
 def rename_content_types(apps, schema_editor):
     """The content types (and so every permission and group grant on them) follow the models:
-    the same rows, their app label changed, so no grant is lost."""
+    the same rows, their app label changed, so no grant is lost. A row under the new label
+    that the new code made before this migration ran (get_for_model at run time) holds no
+    grant of anyone's, so it gives way to the old one, which keeps the history."""
     ContentType = apps.get_model("contenttypes", "ContentType")
-    taken = ContentType.objects.filter(app_label="reminders").values_list("model", flat=True)
-    ContentType.objects.filter(app_label="clinic", model__in=MOVED).exclude(
-        model__in=list(taken)
-    ).update(app_label="reminders")
+    old = ContentType.objects.filter(app_label="clinic", model__in=MOVED)
+    made_early = ContentType.objects.filter(
+        app_label="reminders", model__in=list(old.values_list("model", flat=True))
+    )
+    made_early.delete()
+    old.update(app_label="reminders")
 
 
 class Migration(migrations.Migration):
