@@ -18,7 +18,7 @@ SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 
-# Fast hashing for the many users factories make; tests/clinic/test_passwords.py checks the
+# Fast hashing for the many users factories make; tests/accounts/test_accounts.py checks the
 # production list (Argon2 first) separately.
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.MD5PasswordHasher",
