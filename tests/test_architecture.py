@@ -118,6 +118,17 @@ def test_the_domain_apps_have_no_pages(domain):
     assert pages + html == []  # an email's text template is not a page
 
 
+@pytest.mark.parametrize("domain", ["registry", "dosing"])
+def test_the_domain_imports_nothing_of_clinic_but_the_accounts_floor(domain):
+    reached = {
+        app_of(target)
+        for path in (ROOT / domain).rglob("*.py")
+        for target, _line, _local in imports_of(path)
+        if target.startswith("clinic")
+    }
+    assert reached <= {"clinic.accounts"}
+
+
 def test_every_app_on_the_floors_is_installed_and_every_installed_app_is_on_them():
     from django.conf import settings
 
