@@ -43,7 +43,7 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from clinic.monitoring.flagging import QUERIES, raise_flags  # noqa: E402
+from clinic.monitoring.flagging import QUERIES, flag_params, raise_flags  # noqa: E402
 from clinic.monitoring.models import CourseFlag, Visit  # noqa: E402
 from clinic.monitoring.models.flags import URGENCY  # noqa: E402
 from dosing.models import TreatmentCourse  # noqa: E402
@@ -153,13 +153,7 @@ def main() -> None:
         again = raise_flags()
         second.append(time.perf_counter() - started)
         assert again.raised == 0
-    today = timezone.localdate()
-    params = {
-        "now": timezone.now(),
-        "day_140_start": today - datetime.timedelta(days=139),
-        "week_18_start": today - datetime.timedelta(days=119),
-        "overdue_before": today - datetime.timedelta(days=7),
-    }
+    params = flag_params(timezone.localdate())  # the same dates and thresholds
 
     floor_times, floor_rows = [], 0
     for _ in range(args.repeat):

@@ -139,11 +139,10 @@ class FlagRun:
     statements: int
 
 
-def raise_flags(*, today: datetime.date | None = None, course_id: int | None = None) -> FlagRun:
-    """Raise every flag that is due, for all courses or one. Returns how many were raised."""
-    today = today or timezone.localdate()
+def flag_params(today: datetime.date, course_id: int | None = None) -> dict:
+    """The statements' parameters on `today`: dates and the clinical thresholds."""
     ops = connection.ops
-    params = {
+    return {
         "now": ops.adapt_datetimefield_value(timezone.now()),
         # Day 140 is (today - start).days == 139; week 18 begins on day 120.
         "day_140_start": ops.adapt_datefield_value(
@@ -160,6 +159,11 @@ def raise_flags(*, today: datetime.date | None = None, course_id: int | None = N
         "nodule_left_percent": 100 - thresholds.NODULE_FALL_PERCENT,
         "phq2_positive_at": thresholds.PHQ2_POSITIVE_AT,
     }
+
+
+def raise_flags(*, today: datetime.date | None = None, course_id: int | None = None) -> FlagRun:
+    """Raise every flag that is due, for all courses or one. Returns how many were raised."""
+    params = flag_params(today or timezone.localdate(), course_id)
     raised = statements = 0
     with transaction.atomic(), connection.cursor() as cursor:
         for kind, (columns, source) in QUERIES.items():
