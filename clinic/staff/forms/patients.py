@@ -43,20 +43,7 @@ class PatientForm(forms.ModelForm):
 
     class Meta:
         model = Patient
-        fields = [
-            "first_name",
-            "last_name",
-            "date_of_birth",
-            "sex",
-            "email",
-            "phone",
-            "prescriber",
-            "risk_category",
-            "consent_treatment_on",
-            "reminder_consent",
-            "reminder_channel",
-            "notes",
-        ]
+        fields = list(PATIENT_DETAILS)  # what registry.services takes
         widgets = {
             "date_of_birth": DATE_INPUT,
             "consent_treatment_on": DATE_INPUT,

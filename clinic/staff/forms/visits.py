@@ -76,24 +76,7 @@ class VisitForm(forms.ModelForm):
 
     class Meta:
         model = Visit
-        fields = [
-            "visit_date",
-            "weight_kg",
-            "nodule_count",
-            "side_effects",
-            "side_effects_other",
-            "phq2_interest",
-            "phq2_mood",
-            "triglycerides",
-            "triglycerides_unit",
-            "total_cholesterol",
-            "cholesterol_unit",
-            "alt",
-            "ast",
-            "contraception",
-            "next_follow_up",
-            "notes",
-        ]
+        fields = list(VISIT_FINDINGS)  # what monitoring.services.record_visit takes
         widgets = {
             "visit_date": DATE_INPUT,
             "next_follow_up": DATE_INPUT,
