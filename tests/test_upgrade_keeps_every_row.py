@@ -1,13 +1,16 @@
 """An existing database upgrades to the split apps with not one row touched.
 
 A separate database (a temporary SQLite file, or a new PostgreSQL database when DATABASE_URL
-names PostgreSQL) is migrated as main left it before the split (clinic at 0009, the apps
-accounts, reminders and portal absent), filled by generate_demo_data and seed_demo plus a row
-in every moved table, grants on the moved models and an admin log entry pointing at one, and
-then migrated to the new layout. Every table keeps its rows byte for byte, except the two
-Django's own bookkeeping must change: django_migrations gains exactly the split's migrations,
-and django_content_type relabels exactly the moved models, keeping their ids, so permissions,
-grants and log entries follow them. The new models then read the old rows.
+names PostgreSQL) is built by the old code itself: main's tree just before the split
+(PRE_SPLIT_COMMIT, extracted with `git archive`) migrates it to its latest migrations (clinic
+at 0009, the apps accounts, reminders and portal absent) and fills it with its own
+generate_demo_data and seed_demo, plus a row in every moved table, grants on the moved models
+and an admin log entry pointing at one. The new code then applies only the split's own
+migrations (later ones may change rows on purpose). Every table keeps its rows byte for byte,
+except the two Django's own bookkeeping must change: django_migrations gains exactly the
+split's migrations, and django_content_type relabels exactly the moved models, keeping their
+ids, so permissions, grants and log entries follow them. The new models then read the old
+rows, and every later migration applies on top.
 A content type the new code made under a new label before the migration ran gives way to the
 old one, which keeps its id and its grants.
 """
@@ -26,19 +29,14 @@ import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PATIENTS = 300
-# Each app at its latest migration on main before the split. Registry goes first: the role
-# groups' post_migrate sync (clinic/accounts/roles.py) needs its permissions to exist.
-PRE_SPLIT = [
-    ("registry", "0007_patient_search_trigram"), ("auth", "0012_alter_user_first_name_max_length"),
-    ("contenttypes", "0002_remove_content_type_name"), ("axes", "0010_accessattemptexpiration"),
-    ("dosing", "0003_void_and_replace_supply"), ("clinic", "0009_visit_plausible_bounds"),
-    ("admin", "0003_logentry_add_action_flag_choices"), ("otp_static", "0003_add_timestamps"),
-    ("otp_totp", "0003_add_timestamps"), ("sessions", "0001_initial"),
-]  # fmt: skip
-SPLIT = {
+# main just before the split (733a004 "Split clinic/ into one app per job"): its code builds
+# and fills the old database, as a clinic running that release would have.
+PRE_SPLIT_COMMIT = "547292a"
+SPLIT_TARGETS = [  # the new code migrates to these, in this order, and no further
     ("clinic", "0010_move_models_to_their_apps"), ("accounts", "0001_initial"),
     ("reminders", "0001_initial"), ("portal", "0001_initial"),
-}  # fmt: skip
+]  # fmt: skip
+SPLIT = set(SPLIT_TARGETS)
 MOVED = {  # model: its new app
     "reminder": "reminders", "heartbeat": "reminders", "calendarfeed": "portal",
     "historicaltotpdevice": "accounts", "historicalstaticdevice": "accounts",
@@ -48,6 +46,7 @@ GRANTS = ["auth_permission", "auth_group_permissions", "auth_user_user_permissio
           "auth_user_groups", "auth_group", "django_admin_log"]  # fmt: skip
 # Rows generate_demo_data and seed_demo do not make: one in every moved table, a custom group
 # and a user granted permissions on the moved models, an admin log entry about a reminder.
+# Run by the old code: its import paths.
 EXTRA_ROWS = (
     f"MOVED = {list(MOVED)!r}\n"
     + """
@@ -56,8 +55,8 @@ from django.contrib.auth.models import Group, Permission, User
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
-from clinic.portal.calendar_feed import issue_feed
-from clinic.reminders.models import Heartbeat, Reminder
+from clinic.models import Heartbeat, Reminder
+from clinic.portal_calendar import issue_feed
 from registry.models import Patient
 
 Heartbeat.objects.create(name="heartbeat", last_run_at=timezone.now())
@@ -75,6 +74,8 @@ LogEntry.objects.create(user=admin, action_flag=CHANGE, object_id=str(reminder.p
     content_type=ContentType.objects.get(app_label="clinic", model="reminder"))
 """
 )
+# Run by the new code on the split's schema: counts and ids only, never a model's columns (a
+# later migration may add one the split's tables lack).
 THROUGH_NEW_MODELS = """
 import json
 from django.contrib.admin.models import LogEntry
@@ -93,7 +94,8 @@ print(json.dumps({
     "counts": {table: model.objects.count() for table, model in models.items()},
     "content_types": {m._meta.model_name: ContentType.objects.get_for_model(m).pk
         for m in models.values()},
-    "logged_object": entry.get_edited_object().pk == int(entry.object_id),
+    "logged_object": entry.content_type.model_class() is Reminder
+        and Reminder.objects.filter(pk=entry.object_id).exists(),
     "nurse": sorted(User.objects.get(username="nurse").get_all_permissions()),
     "admin": sorted(User.objects.get(username="registryadmin").get_user_permissions()),
 }))
@@ -122,14 +124,43 @@ DANGLING = (  # permissions on a content type that no longer exists
 )
 
 
-def manage(db_url, var_dir, *args, debug=False):
+def manage(db_url, var_dir, *args, debug=False, old_tree=None):
+    """manage.py with the new code, or with the old one (its test settings) if old_tree."""
+    tree, settings = (old_tree, "clinic.settings_test") if old_tree else (REPO, "tests.settings")
     env = {**os.environ, "DATABASE_URL": db_url, "VAR_DIR": str(var_dir)}
-    env.update(DJANGO_SETTINGS_MODULE="tests.settings", DEBUG="true" if debug else "false")
-    run = subprocess.run(  # noqa: S603  (our own manage.py)
-        [sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True
+    env.update(DJANGO_SETTINGS_MODULE=settings, DEBUG="true" if debug else "false")
+    run = subprocess.run(  # noqa: S603  (our own manage.py, at this commit or the old one)
+        [sys.executable, "manage.py", *args], cwd=tree, env=env, capture_output=True, text=True
     )
-    assert run.returncode == 0, f"manage.py {args[0]} failed:\n{run.stdout}\n{run.stderr}"
+    code = "old" if old_tree else "new"
+    assert run.returncode == 0, f"{code} manage.py {args[0]} failed:\n{run.stdout}\n{run.stderr}"
     return run.stdout
+
+
+@pytest.fixture(scope="module")
+def old_tree(tmp_path_factory):
+    """main's files at PRE_SPLIT_COMMIT, from `git archive` (the working tree is not touched).
+    No git or no such commit fails the test, never skips it: CI clones main with its history."""
+    tree = tmp_path_factory.mktemp("old")
+    try:
+        archive = subprocess.run(
+            ["git", "-C", REPO, "archive", PRE_SPLIT_COMMIT], capture_output=True, check=False
+        )
+    except FileNotFoundError:
+        pytest.fail("git is needed to extract the pre-split code; it is not installed")
+    if archive.returncode != 0:
+        pytest.fail(
+            f"cannot read commit {PRE_SPLIT_COMMIT} (main before the split) from {REPO}: "
+            f"{archive.stderr.decode().strip()}. A shallow clone lacks it: fetch the full history."
+        )
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+    return tree
+
+
+def migrate_to_split(db_url, var_dir):
+    """The new code applies the split's migrations and no later one."""
+    for app, target in SPLIT_TARGETS:
+        manage(db_url, var_dir, "migrate", app, target, "--no-input")
 
 
 def query(connect, sql):
@@ -171,8 +202,8 @@ def state(connect, vendor):
 
 
 @contextmanager
-def pre_split_database(base, patients):
-    """A new database as main left it before the split, filled: (its url, connect, vendor)."""
+def pre_split_database(base, patients, old_tree):
+    """A new database built and filled by the old code: (its url, connect, vendor)."""
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith(("postgres://", "postgresql://")):
         import psycopg  # an unreachable PostgreSQL fails the test: CI must not pass by skipping
@@ -186,15 +217,13 @@ def pre_split_database(base, patients):
         path = base / "upgrade.sqlite3"
         vendor, db_url, connect = "sqlite", f"sqlite:///{path}", lambda: sqlite3.connect(path)
     try:
-        migrate_each = "from django.core.management import call_command\n" + "".join(
-            f"call_command('migrate', {app!r}, {target!r}, verbosity=0, interactive=False)\n"
-            for app, target in PRE_SPLIT
-        )
-        manage(db_url, base, "shell", "-v0", "-c", migrate_each)
+        old = {"old_tree": old_tree}
+        var_dir = base / "old-var"  # the old code's own files (its settings make the folder)
+        manage(db_url, var_dir, "migrate", "--no-input", **old)  # its latest: the pre-split state
         fill = ["generate_demo_data", "--patients", str(patients), "--seed", "1"]
-        manage(db_url, base, *fill, debug=True)
-        manage(db_url, base, "seed_demo", debug=True)
-        manage(db_url, base, "shell", "-v0", "-c", EXTRA_ROWS)
+        manage(db_url, var_dir, *fill, debug=True, **old)
+        manage(db_url, var_dir, "seed_demo", debug=True, **old)
+        manage(db_url, var_dir, "shell", "-v0", "-c", EXTRA_ROWS, **old)
         yield db_url, connect, vendor
     finally:
         if vendor == "postgresql":
@@ -203,21 +232,24 @@ def pre_split_database(base, patients):
 
 
 @pytest.fixture(scope="module")
-def upgrade(tmp_path_factory):
-    """Build the pre-split database, fill it, take its state, migrate, take it again."""
+def upgrade(tmp_path_factory, old_tree):
+    """Build the pre-split database, fill it, take its state, upgrade, take it again."""
     base = tmp_path_factory.mktemp("upgrade")
-    with pre_split_database(base, PATIENTS) as (db_url, connect, vendor):
+    with pre_split_database(base, PATIENTS, old_tree) as (db_url, connect, vendor):
         before = state(connect, vendor)
-        manage(db_url, base, "migrate", "--no-input")
+        migrate_to_split(db_url, base)
         after = state(connect, vendor)
         seen = json.loads(manage(db_url, base, "shell", "-v0", "-c", THROUGH_NEW_MODELS))
-        yield {"before": before, "after": after, "seen": seen}
+        yield {"before": before, "after": after, "seen": seen, "db_url": db_url, "base": base}
 
 
 def test_the_pre_split_database_has_not_run_the_split_and_is_full(upgrade):
     before = upgrade["before"]
     applied = {(app, name) for _, app, name, _ in before["migrations"]}
-    assert ("clinic", "0009_visit_plausible_bounds") in applied
+    assert {
+        ("clinic", "0009_visit_plausible_bounds"),
+        ("dosing", "0003_void_and_replace_supply"),
+    } <= applied
     assert not applied & SPLIT, f"applied before the upgrade: {applied & SPLIT}"
     assert not {app for app, _ in applied} & {"accounts", "reminders", "portal"}
     assert not {label for _, label, _ in before["content_types"]} & set(MOVED.values())
@@ -280,15 +312,20 @@ def test_the_new_models_read_the_old_rows(upgrade):
     assert seen["logged_object"], "the admin log entry no longer finds its reminder"
 
 
-def test_a_content_type_made_early_by_the_new_code_gives_way_to_the_old_one(tmp_path):
-    with pre_split_database(tmp_path, patients=20) as (db_url, connect, _):
+def test_every_later_migration_applies_on_top_of_the_upgraded_database(upgrade):
+    """The rows proved above are left to later migrations, which may change them on purpose."""
+    manage(upgrade["db_url"], upgrade["base"], "migrate", "--no-input")
+
+
+def test_a_content_type_made_early_by_the_new_code_gives_way_to_the_old_one(tmp_path, old_tree):
+    with pre_split_database(tmp_path, 20, old_tree) as (db_url, connect, _):
         early = int(manage(db_url, tmp_path, "shell", "-v0", "-c", MADE_EARLY))
         types = set(query(connect, REMINDER_TYPES))
         [old] = [i for i, label in types if label == "clinic"]
         assert types == {(old, "clinic"), (early, "reminders")}
         grants = set(query(connect, REMINDER_GRANTS))
         assert {ct for *_, ct in grants} == {old}, "no group grant on the old permissions"
-        manage(db_url, tmp_path, "migrate", "--no-input")
+        migrate_to_split(db_url, tmp_path)
         assert query(connect, REMINDER_TYPES) == [(old, "reminders")]
         assert grants <= set(query(connect, REMINDER_GRANTS)), "grants on the old id were lost"
         assert query(connect, DANGLING) == []
