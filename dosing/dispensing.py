@@ -5,6 +5,7 @@ asks the one decision (rules.decide) with the rows locked."""
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.utils import timezone
 
 from dosing.models import Dispense, Prescription, RefusedAction
@@ -77,4 +78,16 @@ def reverse_dispense(dispense: Dispense, *, by, pharmacy: Pharmacy | None, reaso
         dispense.reversed_by = by
         dispense.reversal_reason = reason.strip()
         changed_by(dispense, by).save()
+        # Handed back: to be picked up again, unless it was voided meanwhile.
+        Prescription.objects.filter(pk=dispense.prescription_id, voided_at=None).update(
+            awaiting_pickup=True
+        )
     return dispense
+
+
+def refresh_awaiting_pickup() -> int:
+    """Set awaiting_pickup on every prescription from its rows, in one statement: for writers
+    that bypass the services (the demo generator's bulk COPY). Returns the rows updated."""
+    live = Dispense.objects.filter(prescription=OuterRef("pk"), reversed_at=None)
+    awaiting = ExpressionWrapper(Q(voided_at=None) & ~Exists(live), output_field=BooleanField())
+    return Prescription.objects.update(awaiting_pickup=awaiting)

@@ -179,6 +179,10 @@ class Prescription(models.Model):
     replaced_by = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaces"
     )
+    # Neither voided nor dispensed: still to be picked up. Kept by dosing (void, authorize,
+    # reverse) so the worklist reads it from a partial index instead of joining every dispense;
+    # derived, so not a clinical fact of its own (the Dispense rows are the audit).
+    awaiting_pickup = models.BooleanField(default=True, db_default=True, editable=False)
 
     history = HistoricalRecords()
     objects = PrescriptionQuerySet.as_manager()
@@ -192,11 +196,21 @@ class Prescription(models.Model):
             models.CheckConstraint(
                 condition=Q(window_closes__gte=models.F("window_opens")), name="window_in_order"
             ),
+            models.CheckConstraint(
+                condition=~Q(awaiting_pickup=True, voided_at__isnull=False),
+                name="rx_voided_is_not_awaiting_pickup",
+            ),
         ]
         indexes = [
             models.Index(fields=["window_closes"], name="rx_window_closes_idx"),
             models.Index(
                 fields=["course"], condition=Q(voided_at=None), name="rx_open_by_course_idx"
+            ),
+            # The worklist's closing pick-up windows: only what is still to be picked up.
+            models.Index(
+                fields=["window_closes", "id"],
+                condition=Q(awaiting_pickup=True),
+                name="rx_awaiting_window_idx",
             ),
         ]
 

@@ -377,6 +377,7 @@ def void_open_prescriptions(
     voided = 0
     for prescription in open_rows.select_for_update():
         prescription.voided_at, prescription.voided_by = now, by
+        prescription.awaiting_pickup = False
         prescription.void_reason = reason[:300]
         prescription.replaced_by = replaced_by
         changed_by(prescription, by).save()
@@ -443,6 +444,7 @@ def authorize_dispense(
                     days_supply=locked.days_supply,
                 )
                 changed_by(dispense, by).save()
+                Prescription.objects.filter(pk=locked.pk).update(awaiting_pickup=False)
                 return dispense
     except IntegrityError:
         # SQLite has no row locks: the unique constraint is the last word there.

@@ -22,6 +22,7 @@ app_name = "staff"
 
 urlpatterns = [
     path("staff/", worklist.staff_worklist, name="worklist"),
+    path("staff/worklist/<slug:key>/", worklist.worklist_section, name="worklist-section"),
     path("patients/", patients.patient_list, name="patient-list"),
     path("patients/new/", patients.patient_enrol, name="patient-enrol"),
     path("patients/<int:pk>/", patient_page.patient_detail, name="patient-detail"),

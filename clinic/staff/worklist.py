@@ -1,21 +1,24 @@
 """The staff start page's lists. Each is one query (plus one for its count badge) whatever
 the number of rows; the rows come with select_related, so rendering them queries nothing.
 
-The sections render with plain templates (templates/clinic/worklist/), not django-tables2: they
+The sections render with plain templates (staff/worklist/), not django-tables2: they
 are short fixed lists with nothing to sort or page, and tables2's per-cell machinery cost about
 a millisecond per row here (bench/run.py), six sections of it on every staff start page."""
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef
+from django.db.models import QuerySet
 
 from clinic.monitoring.models import CourseFlag
 from clinic.reminders.models import Reminder
-from dosing.models import Dispense, Prescription, TreatmentCourse
+from dosing.models import Prescription, TreatmentCourse
 
-ROW_LIMIT = 25  # per section: the most urgent first, the badge counts the rest
+ROW_LIMIT = 10  # per section: the most urgent first, the badge counts all, "show all" pages
+ALL_PAGE_SIZE = 50  # rows a page on a section's own page
 
 
 def open_flags():
@@ -25,7 +28,7 @@ def open_flags():
     return (
         CourseFlag.objects.filter(acknowledged_at=None)
         .select_related("course__patient")
-        .order_by("urgency", "raised_at")
+        .order_by("urgency", "raised_at", "pk")
     )
 
 
@@ -50,16 +53,18 @@ def overdue_follow_ups(today: datetime.date):
 
 
 def closing_windows(today: datetime.date):
-    live = Dispense.objects.filter(prescription=OuterRef("pk"), reversed_at=None)
+    """Prescriptions still to be picked up (not voided, not dispensed) whose window closes
+    within two days: read from the partial index on awaiting_pickup, with no join to the
+    dispenses, so the section costs the same however many have been handed out."""
     return (
         Prescription.objects.filter(
+            awaiting_pickup=True,
             course__status="active",
             window_closes__gte=today,
             window_closes__lte=today + datetime.timedelta(days=2),
         )
-        .exclude(Exists(live))
         .select_related("course__patient")
-        .order_by("window_closes")
+        .order_by("window_closes", "pk")
     )
 
 
@@ -67,7 +72,7 @@ def failed_reminders():
     return (
         Reminder.objects.filter(status=Reminder.Status.FAILED)
         .select_related("patient")
-        .order_by("-due_at")
+        .order_by("-due_at", "-pk")
     )
 
 
@@ -77,3 +82,61 @@ def bounded(queryset, limit: int = ROW_LIMIT) -> tuple[list, int]:
     if len(rows) <= limit:
         return rows, len(rows)
     return rows[:limit], queryset.count()
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    rows: Callable[[datetime.date], QuerySet]  # the section's rows on a day, in its order
+    order: tuple[str, ...]  # that order, ending in the primary key (keyset paging)
+    template: str
+
+
+def sections() -> list[Section]:
+    """The worklist's sections, most urgent first."""
+    visits = "staff/worklist/_visits.html"
+    return [
+        Section(
+            "flags",
+            "Open flags",
+            lambda today: open_flags(),
+            ("urgency", "raised_at", "pk"),
+            "staff/worklist/_flags.html",
+        ),
+        Section(
+            "today",
+            "Visits planned today",
+            lambda today: planned_visits(today, 1),
+            ("next_follow_up", "pk"),
+            visits,
+        ),
+        Section(
+            "week",
+            "Visits planned this week",
+            lambda today: planned_visits(today, 7),
+            ("next_follow_up", "pk"),
+            visits,
+        ),
+        Section(
+            "overdue",
+            "Overdue follow-ups",
+            overdue_follow_ups,
+            ("next_follow_up", "pk"),
+            visits,
+        ),
+        Section(
+            "windows",
+            "Pick-up windows closing within 2 days",
+            closing_windows,
+            ("window_closes", "pk"),
+            "staff/worklist/_windows.html",
+        ),
+        Section(
+            "failed",
+            "Reminders that could not be sent",
+            lambda today: failed_reminders(),
+            ("-due_at", "-pk"),
+            "staff/worklist/_failed.html",
+        ),
+    ]

@@ -89,6 +89,7 @@ TABLE = {
     "password_reset_confirm": ({"uidb64": "MQ", "token": "set-password"}, everyone(OK)),
     "password_reset_complete": ({}, everyone(OK)),
     "staff:worklist": ({}, only(STAFF)),
+    "staff:worklist-section": ({"key": "flags"}, only(STAFF)),
     "staff:patient-list": ({}, only(STAFF)),
     "staff:patient-enrol": ({}, only(STAFF)),
     "staff:patient-detail": (a_patient, only(STAFF)),

@@ -532,18 +532,18 @@ class Grower:
 
 
 # Small data sets stay below every cap on the rows a page shows (patient list 25 a page,
-# reminder pages 50, worklist sections ROW_LIMIT = 25, the pharmacist's recent dispenses 20,
+# reminder pages 50, worklist sections ROW_LIMIT = 10, the pharmacist's recent dispenses 20,
 # admin changelists 100, the patient page's 12 visits and 6 tests), so a per-row query shows
 # as more queries on the second request rather than hiding behind the cap. Lists across the
 # clinic: 10 rows, then 1,000 (clinic_courses makes n rows per worklist section: 3n courses,
-# so 15 then 1,200). One patient's record and course: 5 rows, then 300 (record) or 60
+# so 3 then 1,200). One patient's record and course: 5 rows, then 300 (record) or 60
 # (course: it lasts at most 20 weeks, so 60 visits or prescriptions is far beyond a real one
 # and shows a per-row query while the schedule and calendar built from them stay quick).
 GROWERS = {
     "patients": Grower(grow_patients, 10, 1000),
     "many_patients": Grower(grow_patients, 120, 1000),  # VARIANTS ask for page 3
-    "clinic_courses": Grower(grow_clinic_courses, 4, 400),
-    "failed_reminders": Grower(grow_failed_reminders, 8, 1000),
+    "clinic_courses": Grower(grow_clinic_courses, 1, 400),
+    "failed_reminders": Grower(grow_failed_reminders, 2, 1000),
     "many_failed_reminders": Grower(grow_failed_reminders, 120, 1000),  # for page 2
     "own_reminders": Grower(grow_own_reminders, 10, 1000),
     "pharmacies": Grower(grow_pharmacies, 10, 1000),

@@ -69,6 +69,7 @@ GROWTH = {
     "accounts:two-factor-manage": (),  # the signed-in user's own two devices
     "portal:about": ("own_patient",),
     "staff:worklist": ("clinic_courses", "failed_reminders", "own_course"),
+    "staff:worklist-section": ("clinic_courses",),  # open flags, a keyset page of them
     "staff:patient-list": ("patients",),
     "staff:patient-enrol": ("patients",),  # the prescriber menu
     "staff:patient-detail": (*PATIENT_PAGE, "refusals"),

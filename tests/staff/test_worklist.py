@@ -9,7 +9,9 @@ from django.urls import reverse
 
 from clinic.monitoring.flagging import raise_flags
 from clinic.monitoring.models import CourseFlag, FlagKind, Visit
+from clinic.staff import worklist
 from clinic.staff.worklist import ROW_LIMIT
+from dosing import dispensing, services
 from tests.course_fixtures import TODAY, days_ago
 from tests.factories import PatientFactory
 
@@ -67,6 +69,29 @@ def test_planned_overdue_and_closing_lists(
     assert section(response, "week")["count"] == 1
     assert section(response, "overdue")["count"] == 1
     assert section(response, "windows")["count"] == 1
+
+
+def test_closing_windows_list_only_what_is_still_to_be_picked_up(
+    client, nurse, male_patient, start_course, prescribe, make_pharmacy, pharmacist
+):
+    """A replaced (voided) prescription is not waiting at any pharmacy, nor is a dispensed
+    one; a reversed dispense puts it back on the list."""
+    course = start_course(male_patient, start_date=days_ago(40))
+    first = prescribe(course, on=days_ago(28))  # window closes tomorrow
+    second = prescribe(course, mg=40, on=days_ago(27))  # replaces it: closes in 2 days
+    first.refresh_from_db()
+    assert first.is_voided
+    client.force_login(nurse)
+
+    def listed():
+        return [rx.pk for rx in section(client.get(reverse("staff:worklist")), "windows")["rows"]]
+
+    assert listed() == [second.pk]
+    pharmacy = make_pharmacy()
+    dispense = services.authorize_dispense(second, pharmacy=pharmacy, by=pharmacist)
+    assert listed() == []
+    dispensing.reverse_dispense(dispense, by=pharmacist, pharmacy=pharmacy, reason="Not picked up.")
+    assert listed() == [second.pk]
 
 
 def test_a_prescriber_acknowledges_a_flag_with_the_action_taken(
@@ -141,10 +166,10 @@ def test_the_worklist_query_count_does_not_grow(client, nurse, prescriber, start
     make(2)
     with CaptureQueriesContext(connection) as few:
         client.get(reverse("staff:worklist"))
-    make(6)  # 24 flags: more rows, still under ROW_LIMIT (past it one COUNT is added)
+    make(1)  # 9 flags: more rows, still under ROW_LIMIT (past it one COUNT is added)
     with CaptureQueriesContext(connection) as many:
         response = client.get(reverse("staff:worklist"))
-    assert section(response, "flags")["count"] == 8 * 3 < ROW_LIMIT
+    assert section(response, "flags")["count"] == 3 * 3 < ROW_LIMIT
     assert len(few) == len(many)
 
 
@@ -164,3 +189,46 @@ def test_a_long_section_shows_the_first_rows_and_says_how_many_there_are(
     assert (
         f"Showing the first {ROW_LIMIT} of {total}, most urgent first." in response.content.decode()
     )
+
+
+def test_a_sections_own_page_shows_every_row_once_across_its_pages(
+    client, nurse, prescriber, start_course, monkeypatch
+):
+    """The "show all" page seeks past the last row shown (keyset), so the pages together are
+    the whole section, in the worklist's order, each row once."""
+    flagged_courses(7, prescriber=prescriber, nurse=nurse, start_course=start_course)  # 21
+    monkeypatch.setattr(worklist, "ALL_PAGE_SIZE", 8)
+    client.force_login(nurse)
+    worklist_page = client.get(reverse("staff:worklist"))
+    assert section(worklist_page, "flags")["count"] == 21
+    section_url = reverse("staff:worklist-section", args=["flags"])
+    assert section_url in worklist_page.content.decode()
+    expected = list(
+        CourseFlag.objects.filter(acknowledged_at=None)
+        .order_by("urgency", "raised_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    seen, pages, query = [], 0, {}
+    while True:
+        page = client.get(section_url, query).context["page"]
+        seen += [flag.pk for flag in page.rows]
+        pages += 1
+        if not page.next_cursor:
+            break
+        query = {"after": page.next_cursor}
+    assert seen == expected
+    assert pages == 3  # 8 + 8 + 5
+
+
+def test_a_tampered_cursor_is_the_first_page_and_an_unknown_section_is_404(
+    client, nurse, prescriber, start_course
+):
+    flagged_courses(1, prescriber=prescriber, nurse=nurse, start_course=start_course)
+    client.force_login(nurse)
+    url = reverse("staff:worklist-section", args=["flags"])
+    first = client.get(url).context["page"].rows
+    for cursor in ("x", "W1sxXV0:bad:sig", "%00", "a" * 5000):
+        response = client.get(url, {"after": cursor})
+        assert response.status_code == 200
+        assert response.context["page"].rows == first
+    assert client.get(reverse("staff:worklist-section", args=["nothing"])).status_code == 404

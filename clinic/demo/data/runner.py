@@ -18,6 +18,7 @@ from clinic.demo.data.tables import Tables
 from clinic.demo.data.writer import reset_sequences
 from clinic.monitoring import follow_ups
 from clinic.monitoring.flagging import raise_flags
+from dosing.dispensing import refresh_awaiting_pickup
 from dosing.models import Prescription
 
 
@@ -95,6 +96,7 @@ def generate(*, count: int, seed: int, batch: int, progress=None) -> dict[str, i
     with transaction.atomic():
         reset_sequences(table.model for table in g.tables.in_order)
         follow_ups.refresh_all()  # bulk-written visits bypass Visit.save()
+        refresh_awaiting_pickup()  # bulk-written dispenses bypass the services
         # A prescription that relied on a pregnancy test was written under "can get pregnant".
         Prescription.objects.filter(pregnancy_test__isnull=False).update(
             written_can_get_pregnant=True

@@ -130,6 +130,7 @@ class Tables:
                 "voided_by_id": None,
                 "void_reason": "",
                 "replaced_by_id": None,
+                "awaiting_pickup": True,  # set from the dispenses after the flush (runner)
             },
         )
         self.dispense = TableWriter(

@@ -1,37 +1,45 @@
-"""The staff worklist: what needs attention today across the clinic, most urgent first."""
+"""The staff worklist: what needs attention today across the clinic, most urgent first, and
+each section's own page with all its rows."""
 
+from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 
 from clinic.accounts.roles import STAFF_ROLES, role_required
 from clinic.staff import worklist
-
-VISIT_SECTIONS = {"today", "week", "overdue"}
+from clinic.staff.keyset import keyset_page
 
 
 @role_required(*STAFF_ROLES)
 def staff_worklist(request):
-    """What needs attention today across the clinic, most urgent first."""
+    """The first rows of every section, with each section's full count."""
     today = timezone.localdate()
-    sections = []
-    for key, title, (rows, count) in (
-        ("flags", "Open flags", worklist.bounded(worklist.open_flags())),
-        ("today", "Visits planned today", worklist.bounded(worklist.planned_visits(today, 1))),
-        ("week", "Visits planned this week", worklist.bounded(worklist.planned_visits(today, 7))),
-        ("overdue", "Overdue follow-ups", worklist.bounded(worklist.overdue_follow_ups(today))),
-        (
-            "windows",
-            "Pick-up windows closing within 2 days",
-            worklist.bounded(worklist.closing_windows(today)),
-        ),
-        (
-            "failed",
-            "Reminders that could not be sent",
-            worklist.bounded(worklist.failed_reminders()),
-        ),
-    ):
-        template = f"staff/worklist/_{'visits' if key in VISIT_SECTIONS else key}.html"
-        sections.append(
-            {"key": key, "title": title, "count": count, "rows": rows, "template": template}
+    shown = []
+    for section in worklist.sections():
+        rows, count = worklist.bounded(section.rows(today))
+        shown.append(
+            {
+                "key": section.key,
+                "title": section.title,
+                "count": count,
+                "rows": rows,
+                "template": section.template,
+            }
         )
-    return render(request, "staff/worklist.html", {"sections": sections, "today": today})
+    return render(request, "staff/worklist.html", {"sections": shown, "today": today})
+
+
+@role_required(*STAFF_ROLES)
+def worklist_section(request, key):
+    """All of one section's rows, a page at a time; "next" seeks past the last row shown."""
+    section = next((s for s in worklist.sections() if s.key == key), None)
+    if section is None:
+        raise Http404("No such worklist section.")
+    today = timezone.localdate()
+    cursor = request.GET.get("after", "")[:500]
+    page = keyset_page(section.rows(today), section.order, cursor, worklist.ALL_PAGE_SIZE)
+    return render(
+        request,
+        "staff/worklist_section.html",
+        {"section": section, "page": page, "today": today, "first_page": not cursor},
+    )
