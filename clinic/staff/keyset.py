@@ -24,6 +24,7 @@ SALT = "clinic.staff.keyset"
 class KeysetPage:
     rows: list
     next_cursor: str  # "" on the last page
+    previous_cursor: str = ""  # "" on the first page
 
 
 def _field(model, name: str):
@@ -41,22 +42,39 @@ def _after(order: tuple[str, ...], values: list) -> Q:
     return reduce(lambda a, b: a | b, parts)
 
 
-def keyset_page(queryset, order: tuple[str, ...], cursor: str, size: int) -> KeysetPage:
-    """`size` rows of `queryset` in `order` (ending in "pk" or "-pk") after `cursor`."""
+def keyset_page(
+    queryset, order: tuple[str, ...], cursor: str, size: int, *, backwards: bool = False
+) -> KeysetPage:
+    """`size` rows of `queryset` in `order` (ending in "pk" or "-pk") after `cursor`, or with
+    `backwards` the `size` rows before it (the "previous" link), still shown in `order`."""
     if order[-1].lstrip("-") != "pk":
         raise ValueError("A keyset order ends in the primary key.")
     model = queryset.model
-    queryset = queryset.order_by(*order)
+    seek = tuple(_flip(name) for name in order) if backwards else order
     values = _read(cursor, model, order)
+    queryset = queryset.order_by(*seek)
     if values is not None:
-        queryset = queryset.filter(_after(order, values))
+        queryset = queryset.filter(_after(seek, values))
     rows = list(queryset[: size + 1])
-    if len(rows) <= size:
-        return KeysetPage(rows, "")
+    more = len(rows) > size
     rows = rows[:size]
-    last = [getattr(rows[-1], _field(model, name).attname) for name in order]
-    text = json.dumps(last, default=_exact)
-    return KeysetPage(rows, signing.dumps(text, salt=SALT))
+    if backwards:
+        rows.reverse()
+    if not rows:
+        return KeysetPage([], "")
+    first, last = _cursor(rows[0], model, order), _cursor(rows[-1], model, order)
+    if backwards:
+        return KeysetPage(rows, last, first if more else "")
+    return KeysetPage(rows, last if more else "", first if values is not None else "")
+
+
+def _flip(name: str) -> str:
+    return name[1:] if name.startswith("-") else f"-{name}"
+
+
+def _cursor(row, model, order: tuple[str, ...]) -> str:
+    values = [getattr(row, _field(model, name).attname) for name in order]
+    return signing.dumps(json.dumps(values, default=_exact), salt=SALT)
 
 
 def _exact(value) -> str:

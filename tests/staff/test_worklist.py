@@ -218,6 +218,12 @@ def test_a_sections_own_page_shows_every_row_once_across_its_pages(
         query = {"after": page.next_cursor}
     assert seen == expected
     assert pages == 3  # 8 + 8 + 5
+    # And back: "previous" from the last page gives the pages before it, in the same order.
+    back = client.get(section_url, {"before": page.previous_cursor}).context["page"]
+    assert [flag.pk for flag in back.rows] == expected[8:16]
+    first = client.get(section_url, {"before": back.previous_cursor}).context["page"]
+    assert [flag.pk for flag in first.rows] == expected[:8]
+    assert first.previous_cursor == ""
 
 
 def test_a_tampered_cursor_is_the_first_page_and_an_unknown_section_is_404(

@@ -36,10 +36,11 @@ def worklist_section(request, key):
     if section is None:
         raise Http404("No such worklist section.")
     today = timezone.localdate()
-    cursor = request.GET.get("after", "")[:500]
-    page = keyset_page(section.rows(today), section.order, cursor, worklist.ALL_PAGE_SIZE)
+    before = request.GET.get("before", "")[:500]
+    cursor = before or request.GET.get("after", "")[:500]
+    page = keyset_page(
+        section.rows(today), section.order, cursor, worklist.ALL_PAGE_SIZE, backwards=bool(before)
+    )
     return render(
-        request,
-        "staff/worklist_section.html",
-        {"section": section, "page": page, "today": today, "first_page": not cursor},
+        request, "staff/worklist_section.html", {"section": section, "page": page, "today": today}
     )
