@@ -4,8 +4,8 @@
 - template floor: a plain 50-row, 6-column table from a Python list, no base template and no
   database (template rendering alone);
 - frame floor: an empty page in the signed-in frame (base.html with the role's navigation),
-  for a signed-in user: session and user read, session saved (idle timeout). Every staff and
-  portal page pays this before its own work.
+  for a signed-in user: session and user read, session written at most once a minute (idle
+  timeout). Every staff and portal page pays this before its own work.
 """
 
 import datetime

@@ -78,6 +78,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Right after the sessions: it ends an idle session before anything reads the user (so
+    # before the lifetime and second-factor checks), and its response step runs after all the
+    # others but the sessions', so it sees every change to the session before the save.
+    "clinic.accounts.middleware.IdleSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -155,13 +159,17 @@ LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 60 * 60  # a reset link works for one hour
 
-# Sessions: stored server-side, so logout and deactivation end them at once. Every request
-# pushes the expiry forward, so the limit is idle time; the role decides its length at login.
+# Sessions: stored server-side, so logout and deactivation end them at once. The role decides
+# the idle limit at login. IdleSessionMiddleware ends a session idle for that long (to the
+# minute, never early) and writes an unchanged session at most once every
+# SESSION_WRITE_SECONDS, not on every request; a session whose data changed is saved as usual.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_WRITE_SECONDS = 60
 STAFF_IDLE_MINUTES = env_int("STAFF_IDLE_MINUTES", 15, minimum=1)
 PATIENT_IDLE_MINUTES = env_int("PATIENT_IDLE_MINUTES", 30, minimum=1)
 SESSION_ABSOLUTE_HOURS = env_int("SESSION_ABSOLUTE_HOURS", 12, minimum=1)
+# The idle limit of a session that has not signed in (a password reset, say).
 SESSION_COOKIE_AGE = STAFF_IDLE_MINUTES * 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -69,8 +69,8 @@ def test_a_get_changes_no_record(client, personas, url_name, role):
     assert row_counts() == before
 
 
-# A GET may write the session by design (saved on every request for the idle timeout); it is
-# not a record of the clinic.
+# A GET may write the session by design (its activity stamp, at most once a minute, for the
+# idle timeout); it is not a record of the clinic.
 NOT_RECORDS = {"sessions.Session"}
 
 
