@@ -134,7 +134,9 @@ def write_rows(snap: rules.Snapshot, prescriber, pharmacist):
         Prescription.objects.filter(pk=asked.pk).update(days_supply=snap.supply.days)
         if snap.supply.voided_on:
             Prescription.objects.filter(pk=asked.pk).update(
-                voided_at=at_noon(snap.supply.voided_on), void_reason=snap.supply.void_reason
+                voided_at=at_noon(snap.supply.voided_on),
+                void_reason=snap.supply.void_reason,
+                awaiting_pickup=False,
             )
         if snap.supply.dispensed_on:
             dispensed(asked, elsewhere, pharmacist, snap.supply.dispensed_on, snap.supply.days)
@@ -142,7 +144,7 @@ def write_rows(snap: rules.Snapshot, prescriber, pharmacist):
     elif snap.course.has_earlier_prescriptions and not snap.live_supplies:
         Prescription.objects.filter(
             pk=prescription(snap.supply, snap.on - datetime.timedelta(days=60)).pk
-        ).update(voided_at=at_noon(snap.on - datetime.timedelta(days=59)))
+        ).update(voided_at=at_noon(snap.on - datetime.timedelta(days=59)), awaiting_pickup=False)
     pharmacy = pharmacy_from(snap.pharmacy, snap.pharmacy.name) if snap.pharmacy else elsewhere
     return course, asked, pharmacy
 

@@ -363,7 +363,7 @@ def test_a_pick_up_reminder_of_a_voided_prescription_is_skipped_at_the_moment_of
     Patient.objects.filter(pk=male_patient.pk).update(reminder_consent=True)
     prescription = prescribe(start_course(male_patient))
     reminder = Reminder.objects.get(kind=Kind.PICK_UP_CLOSING)
-    Prescription.objects.filter(pk=prescription.pk).update(voided_at=NOW)
+    Prescription.objects.filter(pk=prescription.pk).update(voided_at=NOW, awaiting_pickup=False)
     send_due_reminders(now=reminder.due_at)
     reminder = fresh(reminder)
     assert (reminder.status, reminder.last_error) == (

@@ -47,11 +47,13 @@ OWNER = {
 GET_ONLY = {"staff:course-prescribe-check"}
 # Secret-token URLs: a wrong token is already 404 for everyone in the permission table.
 TOKEN_URLS = {"portal:invitation-accept", "portal:calendar-feed", "password_reset_confirm"}
+# URLs whose argument names a fixed part of a page, not a record of anyone's.
+NOT_RECORDS = {"staff:worklist-section"}
 
 
 def object_urls():
     for name, (kwargs, _) in TABLE.items():
-        if name not in TOKEN_URLS and (callable(kwargs) or kwargs):
+        if name not in TOKEN_URLS | NOT_RECORDS and (callable(kwargs) or kwargs):
             yield name
 
 
