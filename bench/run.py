@@ -10,7 +10,9 @@ that may create databases) and Redis (BENCH_REDIS_URL, default redis://127.0.0.1
    kept for later runs) and copied for this run (CREATE DATABASE ... TEMPLATE), so the visit
    POSTs of one run never change the next run's data. One gunicorn (gthread, 2 processes x 4
    threads, production settings plus the two floor pages of bench/urls.py) serves each copy;
-   bench/load.py drives both from another process. The copies are dropped afterwards.
+   bench/load.py drives both from another process. Then, at each size, one full patient
+   export (every patient as CSV) with its time and the serving worker's memory before, at
+   peak and after (bench/export.py). The copies are dropped afterwards.
 2. flag_courses at 100,000 courses beside one hand-written SQL statement (bench/flag_courses.py).
 3. Reminders per second through one worker beside plain smtplib (bench/reminders_rate.py).
 4. bench/report.py writes the figures into docs/PERFORMANCE.md and draws the latency plot.
@@ -31,6 +33,8 @@ import urllib.request
 from pathlib import Path
 
 import psycopg
+
+from bench import export
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -90,7 +94,8 @@ def prepare(base_url: str, patients: int) -> dict:
 
 @contextlib.contextmanager
 def served_copy(base_url: str, database: str, port: int):
-    """A copy of `database` for this run, served by gunicorn on 127.0.0.1:port."""
+    """A copy of `database` for this run, served by gunicorn on 127.0.0.1:port: its URL and
+    the gunicorn master's pid."""
     copy = f"{database[: -len('_bench')]}_run_bench"
     admin(
         base_url,
@@ -123,7 +128,7 @@ def served_copy(base_url: str, database: str, port: int):
             if server.poll() is not None:
                 sys.exit(f"gunicorn on {copy} exited with {server.returncode}")
             time.sleep(0.1)
-        yield url
+        yield url, server.pid
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -133,7 +138,8 @@ def served_copy(base_url: str, database: str, port: int):
         admin(base_url, f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
 
 
-def run_pages(args, base_url: str) -> dict:
+def run_pages(args, base_url: str) -> tuple[dict, dict]:
+    """The load's samples, and the full export's figures at each size."""
     sizes = {label(n): prepare(base_url, n) for n in args.sizes}
     subprocess.run(
         [PYTHON, "manage.py", "collectstatic", "--noinput", "--verbosity=0"],
@@ -143,8 +149,11 @@ def run_pages(args, base_url: str) -> dict:
     )
     with contextlib.ExitStack() as stack:
         plan = {"password": None, "sizes": {}}
+        masters = {}
         for port, (size, prepared) in enumerate(sizes.items(), start=8701):
-            url = stack.enter_context(served_copy(base_url, prepared["database"], port))
+            url, masters[size] = stack.enter_context(
+                served_copy(base_url, prepared["database"], port)
+            )
             plan["sizes"][size] = {"url": url, "target": prepared["target"]}
             plan["password"] = prepared["target"]["password"]
         with tempfile.TemporaryDirectory() as scratch:
@@ -165,7 +174,32 @@ def run_pages(args, base_url: str) -> dict:
                 cwd=ROOT,
                 check=True,
             )
-            return json.loads(out_file.read_text())
+            samples = json.loads(out_file.read_text())
+        return samples, run_exports(args, plan, masters)
+
+
+def run_exports(args, plan: dict, masters: dict) -> dict:
+    """One full patient export at each size, after the load, on the servers it warmed."""
+    figures = {}
+    patients_at = {label(n): n for n in args.sizes}
+    for size, spec in plan["sizes"].items():
+        accounts = spec["target"]["accounts"]
+        codes = accounts["prescriber_codes"]
+        if len(codes) <= args.users:
+            sys.exit("no recovery code is left for the export (one per simulated user)")
+        try:
+            figures[size] = export.measure(
+                spec["url"],
+                masters[size],
+                patients_at[size],
+                accounts["prescriber"],
+                plan["password"],
+                codes[-1],
+            )
+        except (OSError, RuntimeError) as error:
+            sys.exit(f"the export at {size} failed: {error}")
+        print("== " + export.summary(size, figures[size]), file=sys.stderr, flush=True)
+    return figures
 
 
 def run_script(script: str, database: str, base_url: str, *extra: str) -> dict:
@@ -203,7 +237,7 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     results = {"quick": args.quick, "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     if "pages" in only:
-        results["pages"] = run_pages(args, base_url)
+        results["pages"], results["exports"] = run_pages(args, base_url)
     if "flags" in only:
         # One database per size: flag_courses.py adds courses up to --courses, never removes.
         results["flags"] = run_script(

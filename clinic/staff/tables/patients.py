@@ -5,8 +5,13 @@ from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils.html import format_html
 
-from clinic.staff.tables.columns import DateColumn
+from clinic.staff.exports import LABEL, ExportValue
+from clinic.staff.tables.columns import DateColumn, user_name
 from registry.models import Patient
+
+
+def list_name(last_name: str, first_name: str) -> str:
+    return f"{last_name}, {first_name}"
 
 
 class PatientTable(tables.Table):
@@ -41,6 +46,17 @@ class PatientTable(tables.Table):
         order_by = ("name",)
         empty_text = "No patient matches. Check the spelling, or search by part of the registry ID."
 
+    # The CSV export reads values, not records (clinic/staff/exports.py): for each column with
+    # a value_ method below, the fields its cell needs and the same text made of them.
+    export_values = {
+        "name": ExportValue(("last_name", "first_name"), list_name),
+        "status": LABEL,
+        "risk_category": LABEL,
+        "prescriber": ExportValue(
+            ("prescriber__first_name", "prescriber__last_name", "prescriber__username"), user_name
+        ),
+    }
+
     def __init__(self, *args, searching: bool = False, **kwargs):
         self.searching = searching
         super().__init__(*args, **kwargs)
@@ -57,10 +73,10 @@ class PatientTable(tables.Table):
         return queryset.order_by(*keys, "pk"), True
 
     def render_name(self, record):
-        return f"{record.last_name}, {record.first_name}"
+        return list_name(record.last_name, record.first_name)
 
     def value_name(self, record):
-        return f"{record.last_name}, {record.first_name}"
+        return list_name(record.last_name, record.first_name)
 
     def render_prescriber(self, value):
         return value.get_full_name() or value.get_username()

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from clinic.staff.exports import LABEL, ExportValue
 from clinic.staff.tables.columns import DateTimeColumn
 from dosing.models import RefusedAction
 from registry.registry_id import format_id, is_valid, normalize
@@ -30,17 +31,36 @@ def person(user) -> str:
     return f"{name} ({user.get_username()})" if name else user.get_username()
 
 
+def person_of(first_name: str, last_name: str, username: str) -> str:
+    """person() from the values alone (the CSV export reads values, not records)."""
+    name = f"{first_name} {last_name}".strip()
+    return f"{name} ({username})" if name else username
+
+
 def tried(record: RefusedAction, limit: int | None = SUMMARY_LIMIT) -> list[str]:
     """What was tried, one "what: value" a line: the records it names, then what was typed;
     about `limit` characters in all (None: every line, as the CSV export has them)."""
+    return tried_lines(
+        record.course.number if record.course_id else None,
+        record.prescription_id,
+        record.pharmacy.name if record.pharmacy_id else None,
+        record.details,
+        limit=limit,
+    )
+
+
+def tried_lines(
+    course_number, prescription_id, pharmacy_name, details, limit: int | None = SUMMARY_LIMIT
+) -> list[str]:
+    """tried() from the values alone (the CSV export reads values, not records)."""
     lines = []
-    if record.course_id:
-        lines.append(f"course: {record.course.number}")
-    if record.prescription_id:
-        lines.append(f"prescription: #{record.prescription_id}")
-    if record.pharmacy_id:
-        lines.append(f"pharmacy: {record.pharmacy.name}")
-    details = record.details if isinstance(record.details, dict) else {}
+    if course_number is not None:
+        lines.append(f"course: {course_number}")
+    if prescription_id:
+        lines.append(f"prescription: #{prescription_id}")
+    if pharmacy_name is not None:
+        lines.append(f"pharmacy: {pharmacy_name}")
+    details = details if isinstance(details, dict) else {}
     for key, value in details.items():
         if isinstance(value, list | tuple):
             value = ", ".join(str(item) for item in value)
@@ -56,8 +76,24 @@ def tried(record: RefusedAction, limit: int | None = SUMMARY_LIMIT) -> list[str]
 
 
 def reasons_of(record: RefusedAction) -> list[str]:
-    reasons = record.reasons
+    return reason_lines(record.reasons)
+
+
+def reason_lines(reasons) -> list[str]:
     return [str(reason) for reason in reasons] if isinstance(reasons, list) else [str(reasons)]
+
+
+def export_tried(course_number, prescription_id, pharmacy_name, details) -> str:
+    return "\n".join(tried_lines(course_number, prescription_id, pharmacy_name, details, None))
+
+
+def export_reasons(reasons) -> str:
+    return "\n".join(reason_lines(reasons))
+
+
+def export_patient(first_name: str, last_name: str, registry_id: str) -> str:
+    """value_patient from the values: the patient's full name and registry ID."""
+    return f"{first_name} {last_name} ({registry_id})"
 
 
 def lines_html(lines: list[str]):
@@ -84,6 +120,20 @@ class RefusalTable(tables.Table):
         attrs = {"class": "table table-sm align-middle", "data-testid": "refusals"}
         order_by = ("-at",)
         empty_text = "No refused action matches."
+
+    # The CSV export reads values, not records (clinic/staff/exports.py): for each column with
+    # a value_ method below, the fields its cell needs and the same text made of them.
+    export_values = {
+        "kind": LABEL,
+        "user": ExportValue(("user__first_name", "user__last_name", "user__username"), person_of),
+        "patient": ExportValue(
+            ("patient__first_name", "patient__last_name", "patient__registry_id"), export_patient
+        ),
+        "tried": ExportValue(
+            ("course__number", "prescription", "pharmacy__name", "details"), export_tried
+        ),
+        "reasons": ExportValue(("reasons",), export_reasons),
+    }
 
     def __init__(self, *args, link_patients: bool = True, **kwargs):
         # Registry admins read refusals but not patient pages: no link that answers 404.
