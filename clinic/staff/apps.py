@@ -8,3 +8,9 @@ class StaffConfig(AppConfig):
     name = "clinic.staff"
     label = "staff"
     verbose_name = "Staff pages"
+
+    def ready(self):
+        # django-tables2 inspects a render function's signature for every cell; once is enough.
+        from clinic.staff.tables import fast_signatures
+
+        fast_signatures.install()
