@@ -158,7 +158,7 @@ def test_the_patient_list_csv_neutralises_a_formula_in_a_name(client, nurse, pre
     PatientFactory(prescriber=prescriber, last_name='=HYPERLINK("http://evil.example")')
     client.force_login(nurse)
     response = client.get("/patients/", {"_export": "csv"})
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[1][1].startswith("'=HYPERLINK(")
 
 

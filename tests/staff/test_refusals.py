@@ -282,7 +282,7 @@ def test_the_csv_export_has_the_rows_and_neutralises_formulas(client, prescriber
     response = client.get(URL, {"user": "nurse", "_export": "csv"})
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0] == ["When", "Kind", "By", "Patient", "What was tried", "Reasons"]
     assert len(rows) == 3  # the filter applies; no pagination
     enrol_row, visit_row = rows[1], rows[2]
