@@ -23,6 +23,7 @@ import random
 import sys
 import time
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import gevent
 from locust import FastHttpUser, constant, events, task
@@ -83,7 +84,7 @@ def path_for(page: Page, target: dict, user_index: int, counter) -> tuple[str, d
         case "patient list: sort":
             return "/patients/?sort=-enrolled_at", None
         case "patient list: page 500":
-            return f"/patients/?page={target['deep_page']}", None
+            return f"/patients/?after={quote(target['deep_page_cursor'])}", None
         case "patient page":
             return f"/patients/{patient}/", None
         case "course page":

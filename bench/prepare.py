@@ -43,6 +43,7 @@ from clinic.portal.models import (
     CalendarFeed,  # noqa: E402
     hash_feed_token,  # noqa: E402
 )
+from clinic.staff.keyset import cursor_after  # noqa: E402
 from dosing.models import TreatmentCourse  # noqa: E402
 from registry.models import Patient  # noqa: E402
 
@@ -121,7 +122,10 @@ def targets() -> dict:
     ]:
         weight = latest_patient_weight_kg(course.patient)
         posts.append({"patient": course.patient_id, "weight": str(weight)})
-    page_count = -(-Patient.objects.count() // 25)
+    # Page 500 of the patient list in name order (or the last page of a smaller list): the
+    # list pages by keyset, so its link carries a cursor after the last row of page 499.
+    names = Patient.objects.order_by("last_name", "first_name", "pk")
+    before_deep_page = names[max(0, min(499 * 25, Patient.objects.count() - 25) - 1)]
     return {
         "patient": typical.patient_id,
         "course": typical.pk,
@@ -129,7 +133,9 @@ def targets() -> dict:
         "search": SEARCH_WORD,
         # What staff type from a label or letter: 4 characters of a registry ID.
         "id_search": typical.patient.registry_id.replace("-", "")[2:6],
-        "deep_page": min(500, page_count),
+        "deep_page_cursor": cursor_after(
+            before_deep_page, Patient.objects.all(), ("last_name", "first_name", "pk")
+        ),
         "feed_tokens": [feed_token(i) for i in range(PATIENT_ACCOUNTS)],
         "today": timezone.localdate().isoformat(),
     }

@@ -3,21 +3,35 @@ index on the list's order, instead of an OFFSET that reads and throws away every
 it. Page 500 costs what page 1 costs.
 
 The order must end in the primary key, so it is total: no row is shown twice or skipped when
-rows are added between two pages. The cursor in the link is signed; a tampered or stale cursor
-is the first page, never an error.
+rows are added between two pages. The cursor in the link is signed and names the order it was
+made in; a tampered, stale or other order's cursor is the first page, never an error.
+
+An order's names are model fields of the queryset's model, "pk", or annotations on the
+queryset (a search orders by Lower(...) expressions, annotated by `seek_order`). A field that
+may be NULL sorts its NULLs last in both directions, on every database (PostgreSQL and SQLite
+disagree by default), and the seek condition says so.
+
+The seek condition is written as a leading range on the first key, and then the exact rule:
+    a >= x AND (a > x OR (a = x AND (b > y OR (b = y AND pk > z))))
+The leading `a >= x` is what lets the database walk the index on `a` from x, in order, and
+stop after a page; the bare OR form ("a > x OR (a = x AND ...)") is planned as a scan of every
+row past x and a sort.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import reduce
 
 from django.core import signing
-from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ValidationError
+from django.db.models import F, Q
+from django.db.models.expressions import OrderBy
 
 SALT = "clinic.staff.keyset"
+# A cursor is short (a few keys); anything longer is not one of ours and is not unsigned.
+MAX_CURSOR = 500
+NOTHING = Q(pk__in=[])
 
 
 @dataclass(frozen=True)
@@ -27,19 +41,70 @@ class KeysetPage:
     previous_cursor: str = ""  # "" on the first page
 
 
-def _field(model, name: str):
-    name = name.lstrip("-")
-    return model._meta.pk if name == "pk" else model._meta.get_field(name)
+@dataclass(frozen=True)
+class _Key:
+    name: str  # a field name, "pk" or an annotation
+    descending: bool
+    nullable: bool
+    field: object | None  # the model field, for reading a cursor back; None for annotations
+
+    @property
+    def flipped(self) -> _Key:
+        return _Key(self.name, not self.descending, self.nullable, self.field)
+
+    def ordering(self):
+        if self.nullable:
+            expression = F(self.name)
+            if self.descending:
+                return expression.desc(nulls_last=True)
+            return expression.asc(nulls_last=True)
+        return f"-{self.name}" if self.descending else self.name
+
+    def same(self, value) -> Q:
+        return Q(**{f"{self.name}__isnull": True}) if value is None else Q(**{self.name: value})
+
+    def beyond(self, value) -> Q:
+        """Rows strictly after `value` on this key (NULLs come last)."""
+        if value is None:
+            return NOTHING
+        after = Q(**{f"{self.name}__{'lt' if self.descending else 'gt'}": value})
+        return after | Q(**{f"{self.name}__isnull": True}) if self.nullable else after
+
+    def from_here(self, value) -> Q:
+        """Rows at or after `value` on this key: the range the index walks."""
+        if value is None:
+            return Q(**{f"{self.name}__isnull": True})
+        here = Q(**{f"{self.name}__{'lte' if self.descending else 'gte'}": value})
+        return here | Q(**{f"{self.name}__isnull": True}) if self.nullable else here
 
 
-def _after(order: tuple[str, ...], values: list) -> Q:
-    """Rows after `values` in `order`: (a > x) or (a = x and b > y) or ..."""
-    parts = []
-    for i, name in enumerate(order):
-        beyond = Q(**{f"{name.lstrip('-')}__{'lt' if name.startswith('-') else 'gt'}": values[i]})
-        same = [Q(**{earlier.lstrip("-"): values[j]}) for j, earlier in enumerate(order[:i])]
-        parts.append(reduce(lambda a, b: a & b, [*same, beyond]))
-    return reduce(lambda a, b: a | b, parts)
+def _keys(queryset, order: tuple[str, ...]) -> list[_Key]:
+    if not order or order[-1].lstrip("-") != "pk":
+        raise ValueError("A keyset order ends in the primary key.")
+    model, annotations = queryset.model, queryset.query.annotations
+    keys = []
+    for name in order:
+        bare = name.lstrip("-")
+        if bare == "pk":
+            field = model._meta.pk
+        elif bare in annotations:
+            field = None
+        else:
+            try:
+                field = model._meta.get_field(bare)
+            except FieldDoesNotExist as error:
+                raise ImproperlyConfigured(f"Keyset paging cannot order by {name!r}.") from error
+        nullable = bool(field is not None and field.null)
+        keys.append(_Key(bare, name.startswith("-"), nullable, field))
+    return keys
+
+
+def _after(keys: list[_Key], values: list) -> Q:
+    """Rows after `values`: a >= x AND (a > x OR (a = x AND (...)))."""
+    rule = keys[-1].beyond(values[-1])
+    for key, value in zip(reversed(keys[:-1]), reversed(values[:-1]), strict=True):
+        rule = key.beyond(value) | (key.same(value) & rule)
+    return keys[0].from_here(values[0]) & rule
 
 
 def keyset_page(
@@ -47,12 +112,12 @@ def keyset_page(
 ) -> KeysetPage:
     """`size` rows of `queryset` in `order` (ending in "pk" or "-pk") after `cursor`, or with
     `backwards` the `size` rows before it (the "previous" link), still shown in `order`."""
-    if order[-1].lstrip("-") != "pk":
-        raise ValueError("A keyset order ends in the primary key.")
-    model = queryset.model
-    seek = tuple(_flip(name) for name in order) if backwards else order
-    values = _read(cursor, model, order)
-    queryset = queryset.order_by(*seek)
+    keys = _keys(queryset, order)
+    values = _read(cursor, keys, order)
+    # "Previous" with a cursor that is not ours (or none) is the first page, not the last.
+    backwards = backwards and values is not None
+    seek = [key.flipped for key in keys] if backwards else keys
+    queryset = queryset.order_by(*[key.ordering() for key in seek])
     if values is not None:
         queryset = queryset.filter(_after(seek, values))
     rows = list(queryset[: size + 1])
@@ -62,19 +127,53 @@ def keyset_page(
         rows.reverse()
     if not rows:
         return KeysetPage([], "")
-    first, last = _cursor(rows[0], model, order), _cursor(rows[-1], model, order)
+    first, last = _cursor(rows[0], keys, order), _cursor(rows[-1], keys, order)
     if backwards:
         return KeysetPage(rows, last, first if more else "")
     return KeysetPage(rows, last if more else "", first if values is not None else "")
 
 
-def _flip(name: str) -> str:
-    return name[1:] if name.startswith("-") else f"-{name}"
+def seek_order(queryset) -> tuple[object, tuple[str, ...]]:
+    """The queryset and the keyset order that gives the rows in the queryset's own order:
+    its order_by (or the model's ordering), expressions annotated as `_seek<N>`, then the
+    primary key (in the first key's direction) unless it is there already."""
+    order: list[str] = []
+    annotations = {}
+    for position, item in enumerate(queryset.query.order_by or queryset.model._meta.ordering):
+        if isinstance(item, str):
+            order.append(item)
+            continue
+        if not isinstance(item, OrderBy):
+            item = item.asc()
+        sign = "-" if item.descending else ""
+        if isinstance(item.expression, F):
+            order.append(sign + item.expression.name)
+            continue
+        name = f"_seek{position}"
+        annotations[name] = item.expression
+        order.append(sign + name)
+    if annotations:
+        queryset = queryset.annotate(**annotations)
+    primary_key = {"pk", queryset.model._meta.pk.name}
+    if order and order[-1].lstrip("-") in primary_key:
+        order[-1] = ("-" if order[-1].startswith("-") else "") + "pk"
+    else:
+        order.append("-pk" if order and order[0].startswith("-") else "pk")
+    return queryset, tuple(order)
 
 
-def _cursor(row, model, order: tuple[str, ...]) -> str:
-    values = [getattr(row, _field(model, name).attname) for name in order]
-    return signing.dumps(json.dumps(values, default=_exact), salt=SALT)
+def cursor_after(row, queryset, order: tuple[str, ...]) -> str:
+    """The cursor of a link to the rows after `row` (any object with the order's attributes,
+    saved or not) in `order`."""
+    return _cursor(row, _keys(queryset, order), order)
+
+
+def _cursor(row, keys: list[_Key], order: tuple[str, ...]) -> str:
+    values = [
+        getattr(row, key.field.attname if key.field is not None else key.name) for key in keys
+    ]
+    payload = {"order": list(order), "values": values}
+    return signing.dumps(json.dumps(payload, default=_exact), salt=SALT)
 
 
 def _exact(value) -> str:
@@ -85,13 +184,17 @@ def _exact(value) -> str:
     return str(value)
 
 
-def _read(cursor: str, model, order: tuple[str, ...]) -> list | None:
-    if not cursor:
+def _read(cursor: str, keys: list[_Key], order: tuple[str, ...]) -> list | None:
+    if not cursor or len(cursor) > MAX_CURSOR:
         return None
     try:
-        values = json.loads(signing.loads(cursor, salt=SALT))
-        if not isinstance(values, list) or len(values) != len(order):
-            return None
-        return [_field(model, n).to_python(v) for n, v in zip(order, values, strict=True)]
-    except (signing.BadSignature, ValidationError, ValueError, TypeError):
+        payload = json.loads(signing.loads(cursor, salt=SALT))
+        values = payload["values"]
+        if payload["order"] != list(order) or len(values) != len(keys):
+            return None  # a cursor of another sort: start from the top of this one
+        return [
+            value if value is None or key.field is None else key.field.to_python(value)
+            for key, value in zip(keys, values, strict=True)
+        ]
+    except (signing.BadSignature, ValidationError, ValueError, TypeError, KeyError):
         return None

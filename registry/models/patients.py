@@ -94,8 +94,10 @@ class Patient(models.Model):
     class Meta:
         ordering = ["last_name", "first_name"]
         indexes = [
-            models.Index(fields=["last_name", "first_name"], name="patient_name_idx"),
-            models.Index(fields=["status"], name="patient_status_idx"),
+            # Each list order ends in the id (keyset paging, clinic/staff/keyset.py), so the
+            # index walk gives the page in order, without sorting a run of equal keys.
+            models.Index(fields=["last_name", "first_name", "id"], name="patient_name_id_idx"),
+            models.Index(fields=["status", "id"], name="patient_status_id_idx"),
             models.Index(fields=["enrolled_at"], name="patient_enrolled_idx"),
             models.Index(fields=["risk_category"], name="patient_risk_idx"),
             models.Index(Lower("email"), name="patient_email_lower_idx"),

@@ -14,18 +14,21 @@ realistic enough for the pages (statuses, dates, foreign keys) but not made by t
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from clinic.reminders.models import Reminder
+from clinic.staff.keyset import cursor_after
 from clinic.staff.worklist import ROW_LIMIT
-from dosing.models import TreatmentCourse
-from registry.models import (
-    Pharmacist,
-)
+from dosing.models import RefusedAction, TreatmentCourse
+from registry.models import Patient, Pharmacist
 from tests.clinic.test_url_permissions import OK, ROLES, TABLE, a_course
 from tests.performance.growers import (
     COURSE_STARTED_DAYS_AGO,
@@ -119,9 +122,9 @@ VARIANTS = {
         "q=Family&status=in_treatment&risk_category=can_get_pregnant&sort=-enrolled_at",
         ("many_patients",),
     ),
-    "patient-list sorted by name, page 3": (
+    "patient-list sorted by name, a later page": (
         "staff:patient-list",
-        "sort=name&page=3",
+        "sort=name&after={patient_cursor}",
         ("many_patients",),
     ),
     "patient-list by prescriber, sorted by status": (
@@ -166,16 +169,20 @@ VARIANTS = {
         "mg_per_dose=30&doses_per_day=2&days_supply=30",
         COURSE_PAGE,
     ),
-    "reminders-failed page 2": ("staff:reminders-failed", "page=2", ("many_failed_reminders",)),
+    "reminders-failed, a later page": (
+        "staff:reminders-failed",
+        "after={reminder_cursor}",
+        ("many_failed_reminders",),
+    ),
     "refusals filtered by patient, user and dates": (
         "staff:refusals",
         "patient={registry_id}&user=okafor&date_from=2000-01-01&date_to=2999-12-31",
         ("many_refusals",),
     ),
     "refusals filtered by kind": ("staff:refusals", "kind=visit", ("many_refusals",)),
-    "refusals page 2, sorted oldest first": (
+    "refusals, a later page, sorted oldest first": (
         "staff:refusals",
-        "page=2&sort=at",
+        "sort=at&after={refusal_cursor}",
         ("many_refusals",),
     ),
 }
@@ -208,6 +215,25 @@ def count_queries(client, url) -> tuple[int, list[str]]:
     return len(captured), [q["sql"] for q in captured.captured_queries]
 
 
+def later_page_cursors() -> dict:
+    """Cursors of "next" links that start partway into each long list (keyset paging), made
+    from rows that sort early, so the page after them is full once the list has grown."""
+    early = timezone.make_aware(dt.datetime(2000, 1, 1))
+    return {
+        name: quote(cursor_after(row, model.objects.all(), order))
+        for name, model, row, order in (
+            (
+                "patient_cursor",
+                Patient,
+                Patient(pk=0, last_name="A", first_name="A"),
+                ("last_name", "first_name", "pk"),
+            ),
+            ("refusal_cursor", RefusedAction, RefusedAction(pk=0, at=early), ("at", "pk")),
+            ("reminder_cursor", Reminder, Reminder(pk=0, due_at=early), ("due_at", "pk")),
+        )
+    }
+
+
 def measure(client, world, url_name, query="", growth=None):
     personas = world.personas
     role, kwargs = request_for(url_name, personas)
@@ -220,6 +246,7 @@ def measure(client, world, url_name, query="", growth=None):
             registry_id=world.patient.registry_id,
             pharmacy=world.pharmacy.pk,
             registry_id_part=world.patient.registry_id[:4],
+            **later_page_cursors(),
         )
     growers = [GROWERS[name] for name in (GROWTH[url_name] if growth is None else growth)]
     for grower in growers:

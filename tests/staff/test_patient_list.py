@@ -22,7 +22,7 @@ def staff_client(client, nurse):
 
 
 def names(response):
-    return [row.record.last_name for row in response.context["table"].page.object_list]
+    return [row.record.last_name for row in response.context["table"].rows]
 
 
 def test_it_finds_a_patient_by_part_of_the_registry_id(staff_client, prescriber):
@@ -45,8 +45,8 @@ def test_search_results_are_in_surname_then_first_name_order_both_ways(staff_cli
         PatientFactory(first_name=first, last_name=last, prescriber=prescriber)
 
     def found(**params):
-        page = staff_client.get(URL, {"q": "son", **params}).context["table"].page
-        return [(r.record.last_name, r.record.first_name) for r in page.object_list]
+        rows = staff_client.get(URL, {"q": "son", **params}).context["table"].rows
+        return [(r.record.last_name, r.record.first_name) for r in rows]
 
     ascending = [("anderson", "Bob"), ("Johnson", "amy"), ("Johnson", "Zoe")]
     assert found() == ascending
@@ -100,10 +100,18 @@ def test_it_sorts_by_name_enrolled_date_and_status(staff_client, prescriber):
     assert names(staff_client.get(URL, {"sort": "status"})) == ["Zed", "Abe"]
 
 
-def test_it_pages_25_rows_at_a_time(staff_client, prescriber):
+def test_it_pages_25_rows_at_a_time_with_next_and_previous_links(staff_client, prescriber):
     PatientFactory.create_batch(30, prescriber=prescriber)
-    assert len(names(staff_client.get(URL))) == 25
-    assert len(names(staff_client.get(URL, {"page": 2}))) == 5
+    first = staff_client.get(URL)
+    assert len(names(first)) == 25
+    links = first.context["links"]
+    assert links.previous_query == ""
+    assert f'href="?{links.next_query}" rel="next"' in first.content.decode()
+    second = staff_client.get(f"{URL}?{links.next_query}")
+    assert len(names(second)) == 5
+    assert second.context["links"].next_query == ""
+    back = staff_client.get(f"{URL}?{second.context['links'].previous_query}")
+    assert names(back) == names(first)
 
 
 def test_csv_export_has_the_filtered_rows_and_only_the_list_columns(staff_client, prescriber):

@@ -3,8 +3,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django_tables2 import RequestConfig
-from django_tables2.paginators import LazyPaginator
 
 from clinic.accounts.roles import STAFF_ROLES, Role, has_role, role_required
 from clinic.staff.access import get_patient_for
@@ -17,6 +15,7 @@ from clinic.staff.forms.patients import (
     prior_treatment_entries,
     prior_treatment_initial,
 )
+from clinic.staff.paging import page_table
 from clinic.staff.refusals import refuse_invalid_form
 from clinic.staff.tables.patients import PatientTable
 from registry import services
@@ -37,14 +36,15 @@ def patient_list(request):
     export = export_response(request, table, "patients.csv")
     if export is not None:
         return export
-    RequestConfig(
-        request, paginate={"per_page": PAGE_SIZE, "paginator_class": LazyPaginator}
-    ).configure(table)
-    return render(
-        request,
-        "staff/patient_list.html",
-        {"filter": patient_filter, "table": table, "query_string": request.GET.urlencode()},
-    )
+    links = page_table(request, table, PAGE_SIZE)
+    context = {
+        "filter": patient_filter,
+        "table": table,
+        "links": links,
+        "page_size": PAGE_SIZE,
+        "query_string": request.GET.urlencode(),
+    }
+    return render(request, "staff/patient_list.html", context)
 
 
 def _render_patient_form(request, form, formset, *, patient=None):

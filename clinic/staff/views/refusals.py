@@ -6,11 +6,10 @@ forms and the safety rules stopped, registry admins as part of the audit trail.
 
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
-from django_tables2 import RequestConfig
-from django_tables2.paginators import LazyPaginator
 
 from clinic.accounts.roles import STAFF_ROLES, Role, has_role, role_required
 from clinic.staff.exports import export_response
+from clinic.staff.paging import page_table
 from clinic.staff.tables.refusals import RefusalFilter, RefusalTable
 from dosing.models import RefusedAction
 
@@ -31,11 +30,12 @@ def refusals(request):
     if export is not None:
         return export
     # No COUNT of a table that only grows: the pages say "next" while there are more rows.
-    RequestConfig(
-        request, paginate={"per_page": PAGE_SIZE, "paginator_class": LazyPaginator}
-    ).configure(table)
-    return render(
-        request,
-        "staff/refusals.html",
-        {"filter": refusal_filter, "table": table, "query_string": request.GET.urlencode()},
-    )
+    links = page_table(request, table, PAGE_SIZE)
+    context = {
+        "filter": refusal_filter,
+        "table": table,
+        "links": links,
+        "page_size": PAGE_SIZE,
+        "query_string": request.GET.urlencode(),
+    }
+    return render(request, "staff/refusals.html", context)

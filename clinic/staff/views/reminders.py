@@ -6,11 +6,11 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from clinic.accounts.roles import STAFF_ROLES, role_required
 from clinic.reminders.models import Reminder
 from clinic.staff.access import get_patient_for, get_reminder_for
+from clinic.staff.paging import page_table
 from clinic.staff.tables.reminders import FailedReminderTable, ReminderLogTable
 
 logger = logging.getLogger(__name__)
@@ -21,16 +21,18 @@ PAGE_SIZE = 50
 def patient_reminders(request, pk):
     patient = get_patient_for(request.user, pk)
     table = ReminderLogTable(Reminder.objects.filter(patient=patient).select_related("patient"))
-    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
-    return render(request, "staff/reminder_log.html", {"patient": patient, "table": table})
+    links = page_table(request, table, PAGE_SIZE)
+    context = {"patient": patient, "table": table, "links": links, "page_size": PAGE_SIZE}
+    return render(request, "staff/reminder_log.html", context)
 
 
 @role_required(*STAFF_ROLES)
 def failed_reminders(request):
     rows = Reminder.objects.filter(status=Reminder.Status.FAILED).select_related("patient")
     table = FailedReminderTable(rows)
-    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
-    return render(request, "staff/reminder_failed.html", {"table": table})
+    links = page_table(request, table, PAGE_SIZE)
+    context = {"table": table, "links": links, "page_size": PAGE_SIZE}
+    return render(request, "staff/reminder_failed.html", context)
 
 
 @role_required(*STAFF_ROLES)

@@ -1,0 +1,58 @@
+"""A django-tables2 table shown a page at a time by keyset paging (clinic/staff/keyset.py).
+
+django-tables2 still orders the rows (?sort=, the table's order_name hooks) and renders the
+table; only its paginator is not used: the Paginator counts every matching row and reads
+the page with an OFFSET, both of which grow with the table. Here the page is read by seeking
+past the last row shown ("next") or before the first ("previous"), with no count: the links
+appear while there are more rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django_tables2 import RequestConfig
+from django_tables2.data import TableData
+from django_tables2.rows import BoundRows
+
+from clinic.staff.keyset import MAX_CURSOR, KeysetPage, keyset_page, seek_order
+
+CURSOR_PARAMETERS = ("after", "before", "page")
+
+
+@dataclass(frozen=True)
+class PageLinks:
+    """The page shown and the query strings of its "previous" and "next" links ("" for
+    none), each keeping the list's search, filters and sort."""
+
+    page: KeysetPage
+    previous_query: str
+    next_query: str
+
+
+def page_table(request, table, size: int) -> PageLinks:
+    """Order `table` as the request asks, then give it one page of rows (`size` at most)."""
+    RequestConfig(request, paginate=False).configure(table)
+    queryset, order = seek_order(table.data.data)
+    before = request.GET.get("before", "")[:MAX_CURSOR]
+    cursor = before or request.GET.get("after", "")[:MAX_CURSOR]
+    page = keyset_page(queryset, order, cursor, size, backwards=bool(before))
+    # The table renders this page's rows (its `rows` were bound to the whole queryset).
+    table.data = TableData.from_data(page.rows)
+    table.data.set_table(table)
+    table.rows = BoundRows(data=table.data, table=table, pinned_data=table.pinned_data)
+    return PageLinks(
+        page,
+        _query(request, "before", page.previous_cursor),
+        _query(request, "after", page.next_cursor),
+    )
+
+
+def _query(request, name: str, cursor: str) -> str:
+    if not cursor:
+        return ""
+    query = request.GET.copy()
+    for parameter in CURSOR_PARAMETERS:
+        query.pop(parameter, None)
+    query[name] = cursor
+    return query.urlencode()
