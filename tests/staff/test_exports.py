@@ -1,14 +1,19 @@
-"""The streamed CSV exports of the patient list and the refused actions (issue 15, lever 5).
+"""The exports of the patient list and the refused actions (issue 15, lever 5): the streamed
+CSV, the XLSX beside it, and nothing else.
 
-The export reads values through a server-side cursor and streams them; these tests hold it to
+The CSV reads values through a server-side cursor and streams them; these tests hold it to
 the bytes of the export it replaced (django-tables2's TableExport of the whole table, built
-here the way clinic/staff/exports.py built it before), on values chosen to be awkward.
+here the way clinic/staff/exports.py built it before), on values chosen to be awkward. The
+XLSX is opened with openpyxl and held to the CSV of the same request, cell by cell, with no
+cell a formula; beyond its row limit it is not made at all.
 """
 
 import csv
 import datetime
 import io
+import zipfile
 
+import openpyxl
 import pytest
 from django.db import connection
 from django.http import StreamingHttpResponse
@@ -19,7 +24,7 @@ from tablib import Dataset
 
 from clinic.accounts.roles import Role
 from clinic.staff import exports
-from clinic.staff.exports import ONLY_CSV, neutralise
+from clinic.staff.exports import FORMULA_STARTS, UNOFFERED, neutralise
 from clinic.staff.views import patients as patients_view
 from clinic.staff.views import refusals as refusals_view
 from dosing.models import RefusedAction
@@ -342,12 +347,266 @@ def test_the_pages_export_link_asks_for_these_rows_as_csv(staff_client, awkward_
     assert [row[0] for row in rows[1:]] == [p.registry_id for p in reversed(enrolled)]
 
 
-# Only CSV ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("url", [PATIENTS, REFUSALS])
+def test_the_pages_link_the_same_rows_as_xlsx(client, prescriber, awkward_refusals, url):
+    client.force_login(prescriber)
+    sort = "-name" if url == PATIENTS else "at"
+    page = client.get(url, {"sort": sort}).content.decode()
+    assert f'href="?sort={sort}&amp;_export=csv">Export these rows as CSV</a>' in page
+    assert f'href="?sort={sort}&amp;_export=xlsx">Export these rows as XLSX</a>' in page
+    rows = xlsx_rows(client.get(url, {"sort": sort, "_export": "xlsx"}))
+    assert rows == as_in_xlsx(rows_of(body(client.get(url, {"sort": sort, "_export": "csv"}))))
+    assert len(rows) > 1
 
-NOT_CSV = ["xlsx", "xls", "ods", "json", "yaml", "latex", "tsv", "html", "CSV", "garbage", ""]
+
+# XLSX --------------------------------------------------------------------------------------
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@pytest.mark.parametrize("wanted", NOT_CSV)
+def xlsx_sheet(response):
+    assert response.status_code == 200
+    assert not response.streaming
+    assert response["Content-Type"] == XLSX_TYPE
+    return openpyxl.load_workbook(io.BytesIO(response.content)).active
+
+
+def xlsx_rows(response) -> list[list]:
+    """The sheet's rows as the CSV has them: an empty cell is ""."""
+    sheet = xlsx_sheet(response)
+    return [["" if value is None else value for value in row] for row in sheet.values]
+
+
+def as_in_xlsx(rows: list[list[str]]) -> list[list[str]]:
+    """The CSV's rows with their line breaks as line feeds (XML reads a carriage return as
+    one; exports.xlsx_value writes them so)."""
+    return [[cell.replace("\r\n", "\n").replace("\r", "\n") for cell in row] for row in rows]
+
+
+def csv_and_xlsx(client, url, params) -> tuple[list[list[str]], list[list]]:
+    csv_rows = rows_of(body(client.get(url, {**params, "_export": "csv"})))
+    return as_in_xlsx(csv_rows), xlsx_rows(client.get(url, {**params, "_export": "xlsx"}))
+
+
+def test_the_patient_export_as_xlsx_is_an_attachment(staff_client, awkward_patients):
+    response = staff_client.get(PATIENTS, {"_export": "xlsx"})
+    sheet = xlsx_sheet(response)
+    assert response["Content-Disposition"] == 'attachment; filename="patients.xlsx"'
+    assert sheet.title == "patients"
+    assert [cell.value for cell in sheet[1]] == PATIENT_HEADER.strip().split(",")
+    assert all(cell.font.bold for cell in sheet[1])
+    assert sheet.freeze_panes == "A2"
+    assert sheet.max_row == 1 + len(awkward_patients)
+    assert b"private clinical note" not in response.content
+
+
+def test_the_refusal_export_as_xlsx_is_an_attachment(client, prescriber, awkward_refusals):
+    client.force_login(prescriber)
+    response = client.get(REFUSALS, {"_export": "xlsx"})
+    sheet = xlsx_sheet(response)
+    assert response["Content-Disposition"] == 'attachment; filename="refused-actions.xlsx"'
+    assert sheet.title == "refused-actions"
+    assert [cell.value for cell in sheet[1]] == REFUSAL_HEADER.strip().split(",")
+    assert sheet.max_row == 1 + len(awkward_refusals)
+    # Each column as wide as its longest line, within a ceiling.
+    widths = [sheet.column_dimensions[letter].width for letter in "ABCDEF"]
+    assert all(8 <= width <= exports.XLSX_MAX_WIDTH for width in widths), widths
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"sort": "name"},
+        {"sort": "-name"},
+        {"sort": "-enrolled_at"},
+        {"sort": "registry_id"},
+        {"sort": "status"},
+        {"status": "enrolled"},
+        {"risk_category": "cannot_get_pregnant", "sort": "-enrolled_at"},
+        {"q": "r"},
+        {"q": "r", "sort": "-name"},
+        {"q": "zoë"},
+        {"q": "nobody-has-this-name"},
+    ],
+)
+def test_the_patient_xlsx_has_the_csvs_header_rows_and_order(
+    staff_client, awkward_patients, params
+):
+    csv_rows, xlsx = csv_and_xlsx(staff_client, PATIENTS, params)
+    assert xlsx == csv_rows
+    assert len(xlsx) > 1 or params.get("q") == "nobody-has-this-name"
+
+
+def test_the_patient_xlsx_by_prescriber_has_the_csvs_rows(staff_client, awkward_patients):
+    params = {"prescriber": awkward_patients[0].prescriber.pk, "sort": "enrolled_at"}
+    csv_rows, xlsx = csv_and_xlsx(staff_client, PATIENTS, params)
+    assert xlsx == csv_rows
+    assert len(xlsx) == 1 + 5  # the five patients of dr-perez
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"sort": "at"},
+        {"kind": "dispense"},
+        {"user": "name"},
+        {"date_from": "2025-03-30", "date_to": "2025-03-30"},
+    ],
+)
+def test_the_refusal_xlsx_has_the_csvs_header_rows_and_order(
+    client, prescriber, awkward_refusals, params
+):
+    client.force_login(prescriber)
+    csv_rows, xlsx = csv_and_xlsx(client, REFUSALS, params)
+    assert xlsx == csv_rows
+    assert len(xlsx) > 1
+
+
+def test_an_impossible_registry_id_exports_an_xlsx_of_the_header_alone(
+    staff_client, awkward_patients
+):
+    patient = awkward_patients[0]
+    wrong = patient.registry_id[:-1] + next(c for c in ALPHABET if c != patient.registry_id[-1])
+    rows = xlsx_rows(staff_client.get(PATIENTS, {"q": wrong, "_export": "xlsx"}))
+    assert rows == [PATIENT_HEADER.strip().split(",")]
+
+
+def assert_no_formula(response) -> int:
+    """No cell of the sheet is a formula, nor text a spreadsheet would read as one; the count
+    of text cells."""
+    sheet = xlsx_sheet(response)
+    texts = 0
+    for row in sheet.iter_rows():
+        for cell in row:
+            assert cell.data_type in ("s", "n"), (cell.coordinate, cell.value, cell.data_type)
+            if isinstance(cell.value, str):
+                texts += 1
+                assert not cell.value.startswith(FORMULA_STARTS), (cell.coordinate, cell.value)
+    sheet_xml = zipfile.ZipFile(io.BytesIO(response.content)).read("xl/worksheets/sheet1.xml")
+    assert b"<f>" not in sheet_xml
+    assert b"<f " not in sheet_xml
+    return texts
+
+
+def test_formulas_in_the_patient_xlsx_are_inert_text(staff_client, prescriber, awkward_patients):
+    PatientFactory(prescriber=prescriber, last_name='=HYPERLINK("http://x")', first_name="Ann")
+    PatientFactory(prescriber=prescriber, last_name="@SUM(1)", first_name="Bo")
+    response = staff_client.get(PATIENTS, {"_export": "xlsx", "sort": "name"})
+    assert assert_no_formula(response) > 7 * len(awkward_patients)
+    sheet = xlsx_sheet(response)
+    names = {row[1].value: row[1] for row in sheet.iter_rows(min_row=2)}
+    for name in ('\'=HYPERLINK("http://x"), Ann', "'@SUM(1), Bo"):
+        assert names[name].data_type == "s"
+    prescribers = {row[5].value for row in sheet.iter_rows(min_row=2)}
+    assert "'=cmd|' /C calc'!A0" in prescribers
+
+
+def test_formulas_in_the_refusal_xlsx_are_inert_text(client, prescriber, awkward_refusals):
+    client.force_login(prescriber)
+    response = client.get(REFUSALS, {"_export": "xlsx", "sort": "at"})
+    assert_no_formula(response)
+    rows = xlsx_rows(response)
+    assert rows[1][5] == '\'=HYPERLINK("http://evil.example","x")\nDose above 2 mg/kg/day.'
+    assert rows[3][5] == "'@SUM(1+1)"
+    assert rows[4][2] == "'@user Jones (formula)"
+
+
+def test_a_formula_header_is_inert_in_the_xlsx(monkeypatch, staff_client, awkward_patients):
+    monkeypatch.setattr(
+        exports, "export_headers", lambda table: ["=1+1", "@A1", "-1", "+1", "\tT", "\rR", "ok"]
+    )
+    response = staff_client.get(PATIENTS, {"_export": "xlsx"})
+    assert assert_no_formula(response)
+    header = [cell.value for cell in xlsx_sheet(response)[1]]
+    assert header == ["'=1+1", "'@A1", "'-1", "'+1", "'\tT", "'\nR", "ok"]
+
+
+def test_a_character_xml_cannot_carry_is_replaced_in_the_xlsx(staff_client, prescriber):
+    PatientFactory(prescriber=prescriber, last_name="Bell\x07", first_name="\x1b=Esc")
+    xlsx = xlsx_rows(staff_client.get(PATIENTS, {"_export": "xlsx"}))
+    assert xlsx[1][1] == "Bell\ufffd, \ufffd=Esc"
+    csv_rows = rows_of(body(staff_client.get(PATIENTS, {"_export": "csv"})))
+    assert csv_rows[1][1] == "Bell\x07, \x1b=Esc"  # the CSV keeps them
+
+
+# The XLSX row limit ------------------------------------------------------------------------
+
+
+def test_an_xlsx_beyond_the_row_limit_is_refused_with_a_message(
+    staff_client, monkeypatch, prescriber
+):
+    PatientFactory.create_batch(4, prescriber=prescriber)
+    monkeypatch.setattr(exports, "XLSX_ROW_LIMIT", 3)
+    with CaptureQueriesContext(connection) as queries:
+        response = staff_client.get(PATIENTS, {"_export": "xlsx"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    assert not response.has_header("Content-Disposition")
+    page = response.content.decode()
+    assert "An XLSX export holds at most 3 rows" in page
+    assert "export these rows as CSV, which has no limit" in page
+    assert len(response.context["table"].rows) == 4  # the page itself, with its rows
+    # One cheap query says so: a count of at most the limit + 1 rows, in no order.
+    counts = [q["sql"] for q in queries if "registry_patient" in q["sql"] and "COUNT" in q["sql"]]
+    assert len(counts) == 1
+    assert "LIMIT 4" in counts[0]
+    assert "ORDER BY" not in counts[0]
+    # The CSV of the same rows has no limit.
+    assert len(rows_of(body(staff_client.get(PATIENTS, {"_export": "csv"})))) == 5
+
+
+def test_an_xlsx_of_the_limit_or_fewer_rows_is_exported(staff_client, monkeypatch, prescriber):
+    PatientFactory.create_batch(3, prescriber=prescriber, status="withdrawn")
+    PatientFactory(prescriber=prescriber, status="enrolled")
+    monkeypatch.setattr(exports, "XLSX_ROW_LIMIT", 3)
+    assert len(xlsx_rows(staff_client.get(PATIENTS, {"_export": "xlsx", "status": "withdrawn"})))
+    refused = staff_client.get(PATIENTS, {"_export": "xlsx"})
+    assert not refused.has_header("Content-Disposition")
+
+
+def test_the_refusals_xlsx_has_the_row_limit_too(client, prescriber, monkeypatch, awkward_refusals):
+    monkeypatch.setattr(exports, "XLSX_ROW_LIMIT", len(awkward_refusals) - 1)
+    client.force_login(prescriber)
+    response = client.get(REFUSALS, {"_export": "xlsx"})
+    assert response["Content-Type"].startswith("text/html")
+    assert not response.has_header("Content-Disposition")
+    assert f"An XLSX export holds at most {len(awkward_refusals) - 1} rows" in (
+        response.content.decode()
+    )
+
+
+def test_the_row_limit_is_stated_in_the_message():
+    assert isinstance(exports.XLSX_ROW_LIMIT, int)
+    assert exports.XLSX_ROW_LIMIT >= 10_000
+    assert "at most 20,000 rows" in exports.too_many_rows(20_000)
+
+
+# Only CSV and XLSX -------------------------------------------------------------------------
+
+NOT_OFFERED = [
+    "xls",
+    "ods",
+    "json",
+    "yaml",
+    "latex",
+    "tsv",
+    "html",
+    "CSV",
+    "XLSX",
+    " csv",
+    "xlsx ",
+    "garbage",
+    "",
+    "x" * 5000,
+    "xlsx\u200b",
+    "éxport 李",
+    "<script>alert(1)</script>",
+]
+
+
+@pytest.mark.parametrize("wanted", NOT_OFFERED)
 def test_the_patient_list_refuses_every_other_format_with_a_message(
     staff_client, awkward_patients, wanted
 ):
@@ -356,11 +615,13 @@ def test_the_patient_list_refuses_every_other_format_with_a_message(
     assert not response.streaming
     assert response["Content-Type"].startswith("text/html")
     assert not response.has_header("Content-Disposition")
-    assert "Only a CSV export is offered" in response.content.decode()
-    assert response.context["table"].page.object_list  # the page itself, with its rows
+    page = response.content.decode()
+    assert UNOFFERED in page
+    assert "<script>alert(1)" not in page  # the value asked for is not shown
+    assert len(response.context["table"].rows)  # the page itself, with its rows
 
 
-@pytest.mark.parametrize("wanted", NOT_CSV)
+@pytest.mark.parametrize("wanted", NOT_OFFERED)
 def test_the_refusals_page_refuses_every_other_format_with_a_message(
     client, prescriber, awkward_refusals, wanted
 ):
@@ -369,29 +630,39 @@ def test_the_refusals_page_refuses_every_other_format_with_a_message(
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
     assert not response.has_header("Content-Disposition")
-    assert "Only a CSV export is offered" in response.content.decode()
+    assert UNOFFERED in response.content.decode()
+
+
+def test_the_message_names_the_offered_formats():
+    assert "CSV" in UNOFFERED
+    assert "XLSX" in UNOFFERED
+    assert len(UNOFFERED) < 120
 
 
 def test_the_last_export_asked_for_is_the_one_answered(staff_client, awkward_patients):
-    """?_export=xlsx&_export=csv (the page's link after a refused format) is a CSV;
-    the other way round it is refused."""
-    assert staff_client.get(PATIENTS + "?_export=xlsx&_export=csv").streaming
-    refused = staff_client.get(PATIENTS + "?_export=csv&_export=xlsx")
+    """?_export=json&_export=csv (the page's link after a refused format) is a CSV, and the
+    same with xlsx; the other way round it is refused."""
+    assert staff_client.get(PATIENTS + "?_export=json&_export=csv").streaming
+    xlsx = staff_client.get(PATIENTS + "?_export=csv&_export=xlsx")
+    assert xlsx["Content-Type"] == XLSX_TYPE
+    refused = staff_client.get(PATIENTS + "?_export=csv&_export=json")
     assert not refused.streaming
-    assert ONLY_CSV in refused.content.decode().replace("&ldquo;", "“").replace("&rdquo;", "”")
+    assert not refused.has_header("Content-Disposition")
+    assert UNOFFERED in refused.content.decode()
 
 
 def test_the_message_is_shown_once(staff_client, awkward_patients):
-    staff_client.get(PATIENTS, {"_export": "xlsx"})
-    assert "Only a CSV export is offered" not in staff_client.get(PATIENTS).content.decode()
+    staff_client.get(PATIENTS, {"_export": "json"})
+    assert UNOFFERED not in staff_client.get(PATIENTS).content.decode()
 
 
 # Queries -----------------------------------------------------------------------------------
 
 
-def count_queries(client, url, params) -> tuple[int, list[str]]:
+def count_queries(client, url, params, wanted="csv") -> tuple[int, list[str]]:
     with CaptureQueriesContext(connection) as queries:
-        data = body(client.get(url, {**params, "_export": "csv"}))
+        response = client.get(url, {**params, "_export": wanted})
+        data = body(response) if wanted == "csv" else response.content
     assert data
     return len(queries), [query["sql"] for query in queries]
 
@@ -413,6 +684,20 @@ def test_the_patient_export_takes_the_same_queries_for_3_or_300_patients(staff_c
     patient_reads = [sql for sql in statements if "registry_patient" in sql]
     assert len(patient_reads) == 1  # one statement, the prescriber's name joined in
     assert "auth_user" in patient_reads[0]
+
+
+def test_the_patient_xlsx_takes_the_same_queries_for_3_or_300_patients(staff_client, prescriber):
+    PatientFactory.create_batch(3, prescriber=prescriber)
+    small, _ = count_queries(staff_client, PATIENTS, {"sort": "-enrolled_at"}, "xlsx")
+    Patient.objects.bulk_create(
+        [PatientFactory.build(prescriber=prescriber, registry_id=f"XLS{i:04d}") for i in range(297)]
+    )
+    large, statements = count_queries(staff_client, PATIENTS, {"sort": "-enrolled_at"}, "xlsx")
+    assert small == large
+    patient_reads = [sql for sql in statements if "registry_patient" in sql]
+    assert len(patient_reads) == 2  # the count up to the limit, then the rows, as values
+    assert "COUNT" in patient_reads[0]
+    assert "auth_user" in patient_reads[1]
 
 
 def test_the_refusal_export_takes_the_same_queries_for_3_or_300_refusals(
@@ -462,21 +747,24 @@ def test_the_export_streams_outside_a_transaction(client):
 # Who may export ----------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("wanted", ["csv", "xlsx"])
 @pytest.mark.parametrize("persona", ["registry_admin", "pharmacist", "patient"])
-def test_other_roles_get_404_for_the_patient_export(client, personas, persona):
+def test_other_roles_get_404_for_the_patient_export(client, personas, persona, wanted):
     client.force_login(personas[persona])
-    assert client.get(PATIENTS, {"_export": "csv"}).status_code == 404
+    assert client.get(PATIENTS, {"_export": wanted}).status_code == 404
 
 
+@pytest.mark.parametrize("wanted", ["csv", "xlsx"])
 @pytest.mark.parametrize("persona", ["nurse", "pharmacist", "patient"])
-def test_other_roles_get_404_for_the_refusal_export(client, personas, persona):
+def test_other_roles_get_404_for_the_refusal_export(client, personas, persona, wanted):
     client.force_login(personas[persona])
-    assert client.get(REFUSALS, {"_export": "csv"}).status_code == 404
+    assert client.get(REFUSALS, {"_export": wanted}).status_code == 404
 
 
+@pytest.mark.parametrize("wanted", ["csv", "xlsx"])
 @pytest.mark.parametrize("url", [PATIENTS, REFUSALS])
-def test_signed_out_the_export_goes_to_sign_in(client, db, url):
-    response = client.get(url, {"_export": "csv"})
+def test_signed_out_the_export_goes_to_sign_in(client, db, url, wanted):
+    response = client.get(url, {"_export": wanted})
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
 

@@ -162,7 +162,7 @@ def test_the_patient_list_csv_neutralises_a_formula_in_a_name(client, nurse, pre
     assert rows[1][1].startswith("'=HYPERLINK(")
 
 
-def test_the_patient_list_exports_only_csv(client, nurse, prescriber):
+def test_the_patient_list_exports_only_the_formats_it_offers(client, nurse, prescriber):
     PatientFactory(prescriber=prescriber)
     client.force_login(nurse)
     response = client.get("/patients/", {"_export": "xls"})
