@@ -1,9 +1,14 @@
 """django-tables2 asks a render function's signature for every cell; clinic.staff.tables.
 fast_signatures works it out once per function. The answers and the tables' HTML are the
-same as without it (bench/table_rows.py measures the time it saves)."""
+same as without it (bench/table_rows.py measures the time it saves).
+
+The staff tables' rows are made by fast_rows (tests/staff/test_fast_rows.py), which asks
+once per column; tables2's own cells (a template column, a table with a footer) still ask per
+cell, so these tests draw the table through django-tables2's own template."""
 
 import django_tables2.utils as tables2_utils
 import pytest
+from django.conf import settings
 from django.test import RequestFactory
 from django_tables2 import RequestConfig
 
@@ -57,7 +62,7 @@ def test_the_kept_answer_is_the_one_django_tables2_works_out(name):
 
 
 def render(patients) -> str:
-    table = PatientTable(patients, order_by=())
+    table = PatientTable(patients, order_by=(), template_name=settings.DJANGO_TABLES2_TEMPLATE)
     request = RequestFactory().get("/patients/")
     RequestConfig(request, paginate=False).configure(table)
     return table.as_html(request)

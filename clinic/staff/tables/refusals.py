@@ -17,6 +17,7 @@ from django.utils.html import format_html, format_html_join
 
 from clinic.staff.exports import LABEL, ExportValue
 from clinic.staff.tables.columns import DateTimeColumn
+from clinic.staff.tables.fast_rows import FastRowsTable
 from dosing.models import RefusedAction
 from registry.registry_id import format_id, is_valid, normalize
 
@@ -103,7 +104,7 @@ def lines_html(lines: list[str]):
     return format_html('<ul class="list-unstyled mb-0">{}</ul>', items)
 
 
-class RefusalTable(tables.Table):
+class RefusalTable(FastRowsTable):
     at = DateTimeColumn(verbose_name="When", format=WHEN)
     kind = tables.Column(verbose_name="Kind")
     user = tables.Column(verbose_name="By", orderable=False)
@@ -113,7 +114,7 @@ class RefusalTable(tables.Table):
     )
     reasons = tables.Column(verbose_name="Reasons", orderable=False, empty_values=())
 
-    class Meta:
+    class Meta(FastRowsTable.Meta):
         model = RefusedAction
         fields = []
         sequence = ["at", "kind", "user", "patient", "tried", "reasons"]

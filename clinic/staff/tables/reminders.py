@@ -6,6 +6,7 @@ from django.utils.html import format_html
 
 from clinic.reminders.models import Reminder
 from clinic.staff.tables.columns import DateTimeColumn
+from clinic.staff.tables.fast_rows import FastRowsTable
 
 STATUS_BADGE = {
     Reminder.Status.SENT: "text-bg-success",
@@ -17,7 +18,7 @@ STATUS_BADGE = {
 WHEN = "j M Y H:i"
 
 
-class ReminderLogTable(tables.Table):
+class ReminderLogTable(FastRowsTable):
     """Every reminder row of one patient: what, when due, what happened."""
 
     kind = tables.Column(verbose_name="Reminder")
@@ -28,7 +29,7 @@ class ReminderLogTable(tables.Table):
     sent_at = DateTimeColumn(verbose_name="Sent at", format=WHEN)
     last_error = tables.Column(verbose_name="Last error or reason", orderable=False)
 
-    class Meta:
+    class Meta(FastRowsTable.Meta):
         model = Reminder
         fields = []
         sequence = ["kind", "due_at", "recipient", "status", "attempts", "sent_at", "last_error"]
@@ -47,7 +48,7 @@ class ReminderLogTable(tables.Table):
         )
 
 
-class FailedReminderTable(tables.Table):
+class FailedReminderTable(FastRowsTable):
     """Reminders that failed after their last attempt, each with a Retry button."""
 
     who = tables.Column(verbose_name="For", accessor="patient", orderable=False)
@@ -63,7 +64,7 @@ class FailedReminderTable(tables.Table):
         empty_values=(),
     )
 
-    class Meta:
+    class Meta(FastRowsTable.Meta):
         model = Reminder
         fields = []
         sequence = ["who", "kind", "recipient", "due_at", "attempts", "last_error", "retry"]
