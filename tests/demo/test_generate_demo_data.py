@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.test import override_settings
 from django.utils import timezone
@@ -152,6 +152,65 @@ def test_each_prescription_has_at_most_one_live_dispense(generated):
     assert live
     assert max(row["n"] for row in live) == 1
     assert Dispense.objects.filter(~Q(reversed_at=None)).exists()
+
+
+def test_the_copies_written_with_the_rows_are_what_the_services_would_keep(generated):
+    """The generator writes each course's latest-visit copy and each prescription's pick-up
+    and risk-category copy with the rows; refreshing them the services' way changes nothing."""
+    from clinic.monitoring import follow_ups
+    from dosing.dispensing import refresh_awaiting_pickup
+
+    def copies():
+        courses = TreatmentCourse.objects.order_by("pk").values_list(
+            "pk", "last_visit_on", "next_follow_up", "last_weight_kg"
+        )
+        prescriptions = Prescription.objects.order_by("pk").values_list(
+            "pk", "awaiting_pickup", "written_can_get_pregnant"
+        )
+        return list(courses), list(prescriptions)
+
+    written = copies()
+    assert any(row[1] for row in written[0])
+    assert {row[1] for row in written[1]} == {True, False}
+    assert {row[2] for row in written[1]} == {True, False}
+    follow_ups.refresh_all()
+    refresh_awaiting_pickup()
+    Prescription.objects.update(written_can_get_pregnant=Q(pregnancy_test__isnull=False))
+    assert copies() == written
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_leaves_every_index_and_foreign_key_as_it_found_them():
+    """From empty tables and outside a transaction, on PostgreSQL the generator drops their
+    foreign keys and non-unique indexes while it COPYs, then makes each again: afterwards the
+    catalog holds the same definitions as before (on SQLite nothing is dropped), and a foreign
+    key still refuses a row without its parent."""
+    from django.db import IntegrityError
+
+    def catalog():
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY 1")
+                return [row[0] for row in cursor.fetchall()]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """SELECT pg_get_indexdef(indexrelid) FROM pg_index i
+                   JOIN pg_class t ON t.oid = i.indrelid
+                   WHERE t.relname IN ('registry_patient', 'clinic_visit', 'dosing_dispense')"""
+            )
+            indexes = sorted(row[0] for row in cursor.fetchall())
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f'"
+            )
+            return indexes, sorted(cursor.fetchall())
+
+    before = catalog()
+    assert "patient_name_id_idx" in str(before)
+    generate()
+    assert Patient.objects.count() == PATIENTS
+    assert catalog() == before
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Visit.objects.filter(pk=Visit.objects.first().pk).update(course_id=10**9)
 
 
 def test_the_same_seed_gives_the_same_patients(generated):

@@ -84,6 +84,13 @@ def add_course(g, patient: PatientInfo, number, stage, start, end, weight: Decim
         nodules = round(base * fall**month * rng.uniform(0.85, 1.15)) if month else base
         weight_now = weight + Decimal(rng.randrange(-15, 16)) / 10
         add_month(g, patient, course, formulation, month, day, nodules, weight_now, limit, end)
+    if days:  # the course's copy of its latest visit (clinic.monitoring.follow_ups)
+        tables.course.amend_last(
+            course,
+            last_visit_on=days[-1],
+            next_follow_up=days[-1] + DAY * MONTH_DAYS,
+            last_weight_kg=weight_now,
+        )
 
 
 END_REASON = {
@@ -152,7 +159,11 @@ def add_month(g, patient, course, formulation, month, day, nodules, weight, limi
         opens, closes = day, day + DAY * 6
     else:
         opens, closes = day, day + DAY * 29
-    prescription = tables.prescription.add(
+    prescription = tables.prescription.next_id  # written below, once its pick-up is known
+    if patient.email and closes >= today and end is None:
+        reminder(g, "pick_up_closing", patient, f"prescription:{prescription}", closes - DAY)
+    picked_up = opens <= today and rng.random() <= 0.93
+    tables.prescription.add(
         course,
         day,
         patient.prescriber,
@@ -165,10 +176,10 @@ def add_month(g, patient, course, formulation, month, day, nodules, weight, limi
         opens,
         closes,
         g.at(day, 11),
+        test is not None,  # written_can_get_pregnant
+        not picked_up,  # awaiting_pickup
     )
-    if patient.email and closes >= today and end is None:
-        reminder(g, "pick_up_closing", patient, f"prescription:{prescription}", closes - DAY)
-    if opens > today or rng.random() > 0.93:
+    if not picked_up:
         return
     on = min(opens + DAY * rng.randrange(0, 3), today, closes)
     quantity = len(capsules) * 2 * supply

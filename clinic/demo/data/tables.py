@@ -56,8 +56,8 @@ class Tables:
                 "started_by_id",
                 "created_at",
             ],
-            # Filled from the visits once they are written
-            # (clinic.monitoring.follow_ups.refresh_all).
+            # The copy of the latest visit (clinic.monitoring.follow_ups), set once the
+            # course's visits are made (months.add_course).
             {"last_visit_on": None, "next_follow_up": None, "last_weight_kg": None},
         )
         self.test = TableWriter(
@@ -120,17 +120,19 @@ class Tables:
                 "window_opens",
                 "window_closes",
                 "created_at",
+                # Written as the services keep them (dosing.dispensing): a prescription that
+                # relied on a pregnancy test was written under "can get pregnant", and one
+                # with no dispense is awaiting pick-up. No demo prescription is voided.
+                "written_can_get_pregnant",
+                "awaiting_pickup",
             ],
-            # Voided and risk-category fields: see runner (written_can_get_pregnant after flush).
             {
                 "doses_per_day": 2,
                 "warnings": [],
-                "written_can_get_pregnant": False,
                 "voided_at": None,
                 "voided_by_id": None,
                 "void_reason": "",
                 "replaced_by_id": None,
-                "awaiting_pickup": True,  # set from the dispenses after the flush (runner)
             },
         )
         self.dispense = TableWriter(
