@@ -85,8 +85,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # request.user.is_verified(): whether this session passed the second factor.
-    "django_otp.middleware.OTPMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor (django-otp's
+    # OTPMiddleware, its device check folded into the roles query).
+    "clinic.accounts.two_factor.VerifiedDeviceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "clinic.accounts.middleware.AbsoluteSessionLifetimeMiddleware",
     # After the lifetime check, so an expired session goes to sign-in, not to the code page.

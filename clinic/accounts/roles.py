@@ -7,9 +7,12 @@ so roles live here and every other app may import them.
 from __future__ import annotations
 
 from enum import StrEnum
-from functools import wraps
+from functools import cache, wraps
 
+from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.http import Http404
 
 
@@ -76,17 +79,59 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
 
 
 def roles_of(user) -> frozenset[Role]:
-    """The roles a user holds, cached on the user object for the request."""
+    """The roles a user holds, read once per request: cached on the user object, which
+    AuthenticationMiddleware loads afresh for every request (so a role given or taken away
+    counts from the user's next request).
+
+    On a session verified by a second factor, VerifiedDeviceMiddleware
+    (clinic/accounts/two_factor.py) reads the group names together with its device check and
+    caches them here (remember_roles), so the page makes no query of its own for them.
+    """
     if not getattr(user, "is_authenticated", False):
         return frozenset()
     cached = getattr(user, "_clinic_roles", None)
     if cached is None:
-        names = set(user.groups.values_list("name", flat=True))
-        cached = frozenset(role for role in Role if role.value in names)
-        if user.is_superuser:
-            cached |= {Role.REGISTRY_ADMIN}
-        user._clinic_roles = cached
+        with connections[user._state.db or DEFAULT_DB_ALIAS].cursor() as cursor:
+            cursor.execute(group_names_sql(), [user.pk])
+            names = [name for (name,) in cursor.fetchall()]
+        cached = remember_roles(user, names)
     return cached
+
+
+_GROUP_NAMES = (
+    "SELECT g.{name} FROM {group} g INNER JOIN {membership} m ON m.{group_id} = g.{id} "
+    "WHERE m.{user_id} = %s"
+)
+
+
+@cache
+def group_names_sql() -> str:
+    """SELECT of the names of the groups of one user (the parameter): written once from the
+    models' tables, and run without the ORM, whose query building costs more than the query
+    on every page."""
+    group = apps.get_model("auth", "Group")._meta
+    membership = get_user_model().groups.through._meta
+    quote = connection.ops.quote_name
+    names = {
+        "group": quote(group.db_table),
+        "name": quote(group.get_field("name").column),
+        "id": quote(group.pk.column),
+        "membership": quote(membership.db_table),
+        "group_id": quote(membership.get_field("group").column),
+        "user_id": quote(membership.get_field("user").column),
+    }
+    return _GROUP_NAMES.format(**names)  # noqa: S608  (names from the models, quoted)
+
+
+def remember_roles(user, group_names) -> frozenset[Role]:
+    """The roles of these group names (a superuser also counts as registry admin), cached on
+    the user object for the rest of the request."""
+    names = set(group_names)
+    held = frozenset(role for role in Role if role.value in names)
+    if user.is_superuser:
+        held |= {Role.REGISTRY_ADMIN}
+    user._clinic_roles = held
+    return held
 
 
 def primary_role(user) -> Role | None:

@@ -5,20 +5,32 @@ superuser) must enter a code from an authenticator app (django-otp TOTP) or one 
 one-time recovery codes (django-otp static tokens) before any page opens. Until then the
 session is signed in but not verified, and RequireSecondFactorMiddleware sends every request
 to the code page, or to the set-up page if the user has no authenticator yet.
+
+Whether a session is verified: VerifiedDeviceMiddleware, django-otp's OTPMiddleware without its
+device query. The session keeps the id of the device that verified it (django-otp's
+"otp_device_id"); every request checks that this device still exists, belongs to the user and
+is confirmed, inside the query that reads the user's roles, which every page makes anyway.
 """
 
 from __future__ import annotations
 
+from functools import cache
+
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django_htmx.http import HttpResponseClientRedirect
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.middleware import OTPMiddleware
+from django_otp.models import Device
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinic.accounts.roles import roles_of
+from clinic.accounts.roles import group_names_sql, remember_roles, roles_of
 
 AUTHENTICATOR_NAME = "Authenticator app"
 RECOVERY_NAME = "Recovery codes"
@@ -134,3 +146,83 @@ class RequireSecondFactorMiddleware:
         if getattr(request, "htmx", False):
             return HttpResponseClientRedirect(reverse(step))
         return redirect_to_login(next_path, login_url=reverse(step))
+
+
+class VerifiedDeviceMiddleware(OTPMiddleware):
+    """request.user.is_verified() as django-otp's OTPMiddleware answers it, without its query.
+
+    django-otp loads the device named in the session (otp_device_id) on every request and
+    treats the session as verified while that device exists, belongs to the user and is
+    confirmed; otherwise it drops the id from the session. This asks the same three things
+    with an EXISTS folded into the query that reads the user's roles (which every page makes
+    anyway, for the navigation and the permission checks), so a verified session costs no query
+    of its own. The device row itself (user.otp_device) is loaded only if something uses it.
+
+    Nothing is cached across requests, so nothing can go stale: a device deleted or reset (a
+    registry admin's "Reset two-factor sign-in", the admin site's device pages, a new
+    authenticator replacing the old one, the user deleted) or unconfirmed ends the
+    verification of every session it verified, in every process, on that session's next
+    request, as with django-otp's own middleware.
+
+    The asynchronous path (request.auser()) is django-otp's own, with its device query.
+    """
+
+    def _verify_user_sync(self, request, user):
+        self._init_user_fields(user)
+        if not user.is_authenticated:
+            return user
+        persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
+        if not persistent_id:
+            return user
+        device_model, device_pk = device_key(self._normalize_persistent_id(persistent_id))
+        if device_model is not None and device_still_verifies(user, device_model, device_pk):
+            user.otp_device = SimpleLazyObject(
+                lambda: device_model.objects.filter(pk=device_pk).first()
+            )
+        else:
+            del request.session[DEVICE_ID_SESSION_KEY]
+        return user
+
+
+def device_key(persistent_id: str) -> tuple[type[Device] | None, int | None]:
+    """The device model and primary key a persistent id names (no query); (None, None) for
+    an id that names no device model."""
+    try:
+        label, pk = persistent_id.rsplit("/", 1)
+        model = apps.get_model(label)
+        pk = int(pk)
+    except (ValueError, LookupError):
+        return None, None
+    return (model, pk) if issubclass(model, Device) else (None, None)
+
+
+def device_still_verifies(user, device_model: type[Device], device_pk: int) -> bool:
+    """Whether the device still exists, belongs to `user` and is confirmed; the user's roles
+    are read in the same query and cached for the request (roles.remember_roles)."""
+    with connections[user._state.db or DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(_roles_and_device_sql(device_model), [user.pk, device_pk, user.pk, True])
+        names = [name for (name,) in cursor.fetchall()]
+    # Group names are never NULL: the NULL row is the device's.
+    remember_roles(user, [name for name in names if name is not None])
+    return None in names
+
+
+_DEVICE_ROW = (
+    "SELECT NULL FROM {device} d WHERE d.{id} = %s AND d.{user_id} = %s AND d.{confirmed} = %s"
+)
+
+
+@cache
+def _roles_and_device_sql(device_model: type[Device]) -> str:
+    """The user's group names, and one NULL row if the device verifies (user id, device id,
+    user id, True)."""
+    meta = device_model._meta
+    quote = connection.ops.quote_name
+    names = {
+        "device": quote(meta.db_table),
+        "id": quote(meta.pk.column),
+        "user_id": quote(meta.get_field("user").column),
+        "confirmed": quote(meta.get_field("confirmed").column),
+    }
+    device_row = _DEVICE_ROW.format(**names)  # noqa: S608  (names from the model, quoted)
+    return f"{group_names_sql()} UNION ALL {device_row}"
