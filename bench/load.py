@@ -34,7 +34,7 @@ from locust.env import Environment
 @dataclass(frozen=True)
 class Page:
     name: str
-    who: str  # "anon", "prescriber" or "patient"
+    who: str  # "anon", "prescriber", "registry_admin" or "patient"
     method: str = "GET"
     status: int = 200
 
@@ -50,6 +50,10 @@ PAGES = [
     Page("patient list: filter", "prescriber"),
     Page("patient list: sort", "prescriber"),
     Page("patient list: page 500", "prescriber"),
+    Page("patient list: first page", "prescriber"),
+    # The Django admin's changelist of the same patients: what a Django user has for free.
+    Page("admin changelist: search", "registry_admin"),
+    Page("admin changelist: first page", "registry_admin"),
     Page("patient page", "prescriber"),
     Page("course page", "prescriber"),
     Page("visit form GET", "prescriber"),
@@ -85,6 +89,12 @@ def path_for(page: Page, target: dict, user_index: int, counter) -> tuple[str, d
             return "/patients/?sort=-enrolled_at", None
         case "patient list: page 500":
             return f"/patients/?after={quote(target['deep_page_cursor'])}", None
+        case "patient list: first page":
+            return "/patients/", None
+        case "admin changelist: search":
+            return f"/admin/registry/patient/?q={target['search']}", None
+        case "admin changelist: first page":
+            return "/admin/registry/patient/", None
         case "patient page":
             return f"/patients/{patient}/", None
         case "course page":
@@ -182,12 +192,17 @@ class BenchUser(FastHttpUser):
         for size, spec in STATE.plan["sizes"].items():
             accounts = spec["target"]["accounts"]
             prescriber, patient = self.session(spec["url"]), self.session(spec["url"])
+            admin = self.session(spec["url"])
             code = accounts["prescriber_codes"][self.index]
             self.sign_in(prescriber, accounts["prescriber"], code)
+            self.sign_in(
+                admin, accounts["registry_admin"], accounts["registry_admin_codes"][self.index]
+            )
             self.sign_in(patient, accounts["patients"][self.index % len(accounts["patients"])])
             self.sessions[size] = {
                 "anon": self.session(spec["url"]),
                 "prescriber": prescriber,
+                "registry_admin": admin,
                 "patient": patient,
             }
         STATE.ready += 1

@@ -101,9 +101,20 @@ def add_bench_accounts() -> dict:
     # The prescriber signs in with a second factor: each simulated user spends one recovery
     # code (each run works on a fresh copy of this database, so the codes are new every run).
     authenticator_of(prescriber) or confirm_authenticator(pending_authenticator(prescriber))
+    # A registry admin, for the Django admin's changelist beside our patient list.
+    admin = _account(
+        "bench-registry-admin",
+        Role.REGISTRY_ADMIN,
+        first_name="Bench",
+        last_name="Admin",
+        is_staff=True,
+    )
+    authenticator_of(admin) or confirm_authenticator(pending_authenticator(admin))
     return {
         "prescriber": prescriber.username,
         "prescriber_codes": new_recovery_codes(prescriber),
+        "registry_admin": admin.username,
+        "registry_admin_codes": new_recovery_codes(admin),
         "patients": [p.user.username for p in linked],
     }
 

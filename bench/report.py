@@ -31,6 +31,16 @@ SMTPLIB_TO_WORKER = 2.0
 # far the serving process's RSS may move between before and after the export.
 EXPORT_SECONDS_PER_MILLION = 60.0
 EXPORT_RSS_GROWTH_MB = 20.0
+# The rest of issue 15's targets.
+FRAME_TO_TEMPLATE_FLOOR = 1.2
+WEB_WORKER_RSS_MB = 150.0
+CELERY_RSS_CHANGE = 0.10
+TWO_WORKERS_TO_ONE = 1.7
+# Our page beside the Django admin's changelist of the same patients, same question.
+BESIDE_ADMIN = {
+    "patient list: search": "admin changelist: search",
+    "patient list: first page": "admin changelist: first page",
+}
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float:
@@ -60,8 +70,9 @@ def page_stats(pages: dict) -> dict:
 
 
 def patients_in(size: str) -> float:
-    """ "1k" -> 1000, "200" -> 200 (the labels bench/run.py gives sizes)."""
-    return float(size[:-1]) * 1000 if size.endswith("k") else float(size)
+    """ "1k" -> 1000, "1m" -> 1000000, "200" -> 200 (the labels bench/run.py gives sizes)."""
+    factor = {"k": 1000, "m": 1_000_000}.get(size[-1:])
+    return float(size[:-1]) * factor if factor else float(size)
 
 
 def sizes_of(stats: dict) -> list[str]:
@@ -183,6 +194,129 @@ def exports_table(exports: dict) -> str:
     )
 
 
+def _met(ok: bool | None) -> str:
+    return "not measured" if ok is None else ("yes" if ok else "**no**")
+
+
+def targets_table(results: dict) -> str:
+    """Issue 15's targets, each with its figure from this run and whether it is met."""
+    rows = []
+    stats = page_stats(results["pages"]) if "pages" in results else {}
+    sizes = sizes_of(stats) if stats else []
+    if sizes:
+        small, large = sizes[0], sizes[-1]
+        real = [n for n in names_of(stats) if not n.startswith("floor:")]
+        to_floor = {n: stats[small, n]["p50"] / stats[small, TEMPLATE]["p50"] for n in real}
+        worst = max(to_floor, key=to_floor.get)
+        rows.append(
+            (
+                f"every page p50 ≤ {PAGE_TO_TEMPLATE_FLOOR:g}× the template floor at {small}",
+                f"worst {to_floor[worst]:.1f} ({worst}); "
+                f"{sum(r <= PAGE_TO_TEMPLATE_FLOOR for r in to_floor.values())} of "
+                f"{len(to_floor)} pages meet it",
+                to_floor[worst] <= PAGE_TO_TEMPLATE_FLOOR,
+            )
+        )
+        if large != small:
+            growth = {
+                n: stats[large, n]["p50"] / stats[small, n]["p50"]
+                for n in real
+                if (large, n) in stats and (small, n) in stats
+            }
+            worst = max(growth, key=growth.get)
+            rows.append(
+                (
+                    f"every page p50 at {large} ≤ {LARGE_TO_SMALL:g}× the same page at {small}",
+                    f"worst {growth[worst]:.2f} ({worst}); "
+                    f"{sum(r <= LARGE_TO_SMALL for r in growth.values())} of {len(growth)} meet it",
+                    growth[worst] <= LARGE_TO_SMALL,
+                )
+            )
+        if (small, FRAME) in stats:
+            frame = stats[small, FRAME]["p50"] / stats[small, TEMPLATE]["p50"]
+            rows.append(
+                (
+                    f"signed-in frame ≤ {FRAME_TO_TEMPLATE_FLOOR:g}× the template floor",
+                    f"{frame:.2f} at {small}",
+                    frame <= FRAME_TO_TEMPLATE_FLOOR,
+                )
+            )
+        for ours, theirs in BESIDE_ADMIN.items():
+            pairs = [
+                (size, stats[size, ours]["p50"], stats[size, theirs]["p50"])
+                for size in sizes
+                if (size, ours) in stats and (size, theirs) in stats
+            ]
+            if pairs:
+                rows.append(
+                    (
+                        f"{ours} faster than the admin's changelist at every size",
+                        "; ".join(f"{s}: {a:.1f} ms against {b:.1f} ms" for s, a, b in pairs),
+                        all(a < b for _s, a, b in pairs),
+                    )
+                )
+    exports = results.get("exports", {})
+    if exports:
+        largest = max(exports, key=patients_in)
+        e = exports[largest]
+        per_million = 1e6 / e["rows_per_second"]
+        rows.append(
+            (
+                f"full patient export ≤ {EXPORT_SECONDS_PER_MILLION:g} s per 1,000,000 rows, "
+                f"worker RSS within {EXPORT_RSS_GROWTH_MB:g} MB",
+                f"{per_million:.1f} s per million at {largest} ({e['seconds']:.1f} s for "
+                f"{e['rows']:,}); RSS {e['rss_growth_mb']:+.1f} MB",
+                per_million <= EXPORT_SECONDS_PER_MILLION
+                and abs(e["rss_growth_mb"]) <= EXPORT_RSS_GROWTH_MB,
+            )
+        )
+        loaded = e.get("workers_rss_after_load_mb")
+        if loaded:
+            rows.append(
+                (
+                    f"a web worker ≤ {WEB_WORKER_RSS_MB:g} MB RSS after the load at {largest}",
+                    " and ".join(f"{mb:.0f} MB" for mb in loaded),
+                    max(loaded) <= WEB_WORKER_RSS_MB,
+                )
+            )
+    if "flags" in results:
+        f = results["flags"]
+        ratio = f["first_ms"] / f["floor_ms"]
+        rows.append(
+            (
+                f"flag_courses ≤ {FLAGS_TO_SQL:g}× one hand-written statement",
+                f"{ratio:.2f} at {f['courses']:,} courses",
+                ratio <= FLAGS_TO_SQL,
+            )
+        )
+    if "reminders" in results:
+        r = results["reminders"]
+        before, after = r.get("rss_before_mb"), r.get("rss_after_mb")
+        change = None if before is None else (after - before) / before
+        rows.append(
+            (
+                f"a Celery worker's RSS within ±{CELERY_RSS_CHANGE:.0%} across "
+                f"{r['reminders']:,} reminders",
+                "—" if change is None else f"{before:.1f} → {after:.1f} MB ({change:+.1%})",
+                None if change is None else abs(change) <= CELERY_RSS_CHANGE,
+            )
+        )
+        two = r.get("two_worker_rate")
+        scale = None if two is None else two / r["worker_rate"]
+        rows.append(
+            (
+                f"2 worker processes ≥ {TWO_WORKERS_TO_ONE:g}× the rate of 1",
+                "—"
+                if two is None
+                else f"{scale:.2f} ({two:,.0f}/s against {r['worker_rate']:,.0f}/s)",
+                None if scale is None else scale >= TWO_WORKERS_TO_ONE,
+            )
+        )
+    lines = ["| target | measured | met |", "|---|---|---|"]
+    lines += [f"| {target} | {figure} | {_met(ok)} |" for target, figure, ok in rows]
+    return "\n".join(lines)
+
+
 def ratios_table(found: dict) -> str:
     lines = ["| target | measured (worst case) | where | met |", "|---|---|---|---|"]
     for name, r in found.items():
@@ -283,6 +417,8 @@ def write(results: dict) -> None:
             )
         body += "."
     text = replace_block(text, "ratios", body)
+    if "<!-- bench:targets -->" in text:
+        text = replace_block(text, "targets", targets_table(results))
     if "flags" in results:
         f = results["flags"]
         text = replace_block(

@@ -60,7 +60,18 @@ def server_env(database_url: str) -> dict:
 
 
 def label(patients: int) -> str:
+    if patients % 1_000_000 == 0:
+        return f"{patients // 1_000_000}m"
     return f"{patients // 1000}k" if patients % 1000 == 0 else str(patients)
+
+
+def size(text: str) -> int:
+    """A number of patients as written on the command line: 1000, 1k, 100k, 1m."""
+    text = text.strip().lower()
+    for suffix, factor in (("k", 1000), ("m", 1_000_000)):
+        if text.endswith(suffix):
+            return int(text[: -len(suffix)]) * factor
+    return int(text)
 
 
 def admin(base_url: str, *statements: str) -> None:
@@ -182,6 +193,11 @@ def run_exports(args, plan: dict, masters: dict) -> dict:
     """One full patient export at each size, after the load, on the servers it warmed."""
     figures = {}
     patients_at = {label(n): n for n in args.sizes}
+    # The web workers' memory after the whole load, before the exports.
+    after_load = {
+        size: [export.rss_mb(pid) for pid in export.workers_of(master)]
+        for size, master in masters.items()
+    }
     for size, spec in plan["sizes"].items():
         accounts = spec["target"]["accounts"]
         codes = accounts["prescriber_codes"]
@@ -198,6 +214,7 @@ def run_exports(args, plan: dict, masters: dict) -> dict:
             )
         except (OSError, RuntimeError) as error:
             sys.exit(f"the export at {size} failed: {error}")
+        figures[size]["workers_rss_after_load_mb"] = after_load[size]
         print("== " + export.summary(size, figures[size]), file=sys.stderr, flush=True)
     return figures
 
@@ -218,7 +235,7 @@ def run_script(script: str, database: str, base_url: str, *extra: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")])
+    parser.add_argument("--sizes", type=lambda s: [size(x) for x in s.split(",")])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--users", type=int, default=4)
