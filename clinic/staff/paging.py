@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.shortcuts import render
 from django_tables2 import RequestConfig
 from django_tables2.data import TableData
 from django_tables2.rows import BoundRows
 
+from clinic.staff.exports import export_response
 from clinic.staff.keyset import MAX_CURSOR, KeysetPage, keyset_page, seek_order
 
 CURSOR_PARAMETERS = ("after", "before", "page")
@@ -56,3 +58,19 @@ def _query(request, name: str, cursor: str) -> str:
         query.pop(parameter, None)
     query[name] = cursor
     return query.urlencode()
+
+
+def filtered_list(request, template: str, table, list_filter, *, filename: str, size: int):
+    """A list page with its filter form: the export the request asks for (?_export=), or the
+    page of rows with its Previous/Next links."""
+    export = export_response(request, table, filename)
+    if export is not None:
+        return export
+    context = {
+        "filter": list_filter,
+        "table": table,
+        "links": page_table(request, table, size),
+        "page_size": size,
+        "query_string": request.GET.urlencode(),
+    }
+    return render(request, template, context)

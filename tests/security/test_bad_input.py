@@ -17,6 +17,9 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.factories import PatientFactory
+from tests.registry.test_enrolment import prior_rows
+
 TODAY = timezone.localdate()
 # 40 per form on every run; FUZZ_EXAMPLES=500 for a deeper search by hand.
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
@@ -108,8 +111,9 @@ ENROLMENT = {
     "reminder_consent": "on",
     "reminder_channel": "email",
     "notes": "",
-    "prior-TOTAL_FORMS": "0",
-    "prior-INITIAL_FORMS": "0",
+    # The earlier-treatment rows as the page posts them (one per kind, one ticked), so their
+    # hidden kinds and the management form's counts are fuzzed too.
+    **prior_rows(oral_antibiotic={"started_on": "2024-06-01", "outcome": "relapsed"}),
 }
 
 
@@ -119,6 +123,14 @@ def test_enrolment_never_fails_on_bad_input(client, nurse, prescriber, figures):
     url = reverse("staff:patient-enrol")
 
     fuzz_form(client, url, {**ENROLMENT, "prescriber": str(prescriber.pk)}, "enrolment", figures)
+
+
+@pytest.mark.django_db
+def test_patient_edit_never_fails_on_bad_input(client, nurse, prescriber, figures):
+    patient = PatientFactory(prescriber=prescriber)
+    client.force_login(nurse)
+    url = reverse("staff:patient-edit", args=[patient.pk])
+    fuzz_form(client, url, {**ENROLMENT, "prescriber": str(prescriber.pk)}, "patient edit", figures)
 
 
 @pytest.mark.django_db

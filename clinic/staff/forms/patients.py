@@ -152,16 +152,15 @@ class PriorTreatmentRowForm(forms.Form):
 
     @property
     def kind_label(self):
+        """The row's treatment as the page names it; "" for a kind that is not one (the hidden
+        field tampered with), which the formset refuses."""
         kind = self.initial.get("kind") or self.data.get(self.add_prefix("kind"))
-        return PriorTreatment.Kind(kind).label if kind else ""
+        return KIND_LABELS.get(kind, "") if isinstance(kind, str) else ""
 
     @property
     def row_label(self):
         """How a refusal names this row (clinic.staff.refusals)."""
-        try:
-            return f"Earlier treatment {self.kind_label}" if self.kind_label else ""
-        except ValueError:  # a tampered kind is not a treatment's name
-            return ""
+        return f"Earlier treatment {self.kind_label}" if self.kind_label else ""
 
     def clean(self):
         data = super().clean()
@@ -175,7 +174,37 @@ class PriorTreatmentRowForm(forms.Form):
         return data
 
 
-PriorTreatmentFormSet = forms.formset_factory(PriorTreatmentRowForm, extra=0)
+KIND_LABELS = {kind.value: kind.label for kind in PriorTreatment.Kind}
+ROWS_CHANGED = (
+    "The earlier-treatment rows were changed before they were sent (one row per treatment is "
+    "expected). Nothing was saved; tick the treatments again and save."
+)
+
+
+class BasePriorTreatmentFormSet(forms.BaseFormSet):
+    """The page sends one row per kind of earlier treatment, each kind once, in a hidden
+    field. Rows that are not exactly those (a kind changed, repeated or missing, rows added or
+    taken away, the counts made up) come from outside the page: refused as a whole, with a
+    message above the rows, rather than saved in part or answered with a server error."""
+
+    def clean(self):
+        posted = [form.data.get(form.add_prefix("kind")) for form in self.forms]
+        if sorted(map(str, posted)) != sorted(KIND_LABELS):
+            raise forms.ValidationError(ROWS_CHANGED, code="rows_changed")
+
+
+# At most one row per kind however large the posted count: Django builds no more forms than
+# absolute_max, and validate_max/validate_min refuse a count that is not the kinds' number.
+PriorTreatmentFormSet = forms.formset_factory(
+    PriorTreatmentRowForm,
+    formset=BasePriorTreatmentFormSet,
+    extra=0,
+    min_num=len(PriorTreatment.Kind),
+    max_num=len(PriorTreatment.Kind),
+    absolute_max=len(PriorTreatment.Kind),
+    validate_min=True,
+    validate_max=True,
+)
 
 
 def prior_treatment_initial(patient: Patient | None) -> list[dict]:

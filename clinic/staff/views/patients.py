@@ -6,7 +6,6 @@ from django.shortcuts import redirect, render
 
 from clinic.accounts.roles import STAFF_ROLES, Role, has_role, role_required
 from clinic.staff.access import get_patient_for
-from clinic.staff.exports import export_response
 from clinic.staff.filters import PatientFilter
 from clinic.staff.forms.patients import (
     PatientForm,
@@ -15,7 +14,7 @@ from clinic.staff.forms.patients import (
     prior_treatment_entries,
     prior_treatment_initial,
 )
-from clinic.staff.paging import page_table
+from clinic.staff.paging import filtered_list
 from clinic.staff.refusals import refuse_invalid_form
 from clinic.staff.tables.patients import PatientTable
 from registry import services
@@ -33,18 +32,14 @@ def patient_list(request):
     valid = patient_filter.is_valid()
     rows = patient_filter.qs if valid else queryset.none()
     table = PatientTable(rows, searching=valid and bool(patient_filter.form.cleaned_data["q"]))
-    export = export_response(request, table, "patients.csv")
-    if export is not None:
-        return export
-    links = page_table(request, table, PAGE_SIZE)
-    context = {
-        "filter": patient_filter,
-        "table": table,
-        "links": links,
-        "page_size": PAGE_SIZE,
-        "query_string": request.GET.urlencode(),
-    }
-    return render(request, "staff/patient_list.html", context)
+    return filtered_list(
+        request,
+        "staff/patient_list.html",
+        table,
+        patient_filter,
+        filename="patients.csv",
+        size=PAGE_SIZE,
+    )
 
 
 def _render_patient_form(request, form, formset, *, patient=None):

@@ -4,12 +4,10 @@ Prescribers and registry admins read it (issue 13): prescribers to see what thei
 forms and the safety rules stopped, registry admins as part of the audit trail.
 """
 
-from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from clinic.accounts.roles import STAFF_ROLES, Role, has_role, role_required
-from clinic.staff.exports import export_response
-from clinic.staff.paging import page_table
+from clinic.staff.paging import filtered_list
 from clinic.staff.tables.refusals import RefusalFilter, RefusalTable
 from dosing.models import RefusedAction
 
@@ -26,16 +24,12 @@ def refusals(request):
     # every refusal as if nothing had been asked (as the patient list does).
     rows = refusal_filter.qs if refusal_filter.is_valid() else queryset.none()
     table = RefusalTable(rows, link_patients=has_role(request.user, *STAFF_ROLES))
-    export = export_response(request, table, "refused-actions.csv")
-    if export is not None:
-        return export
     # No COUNT of a table that only grows: the pages say "next" while there are more rows.
-    links = page_table(request, table, PAGE_SIZE)
-    context = {
-        "filter": refusal_filter,
-        "table": table,
-        "links": links,
-        "page_size": PAGE_SIZE,
-        "query_string": request.GET.urlencode(),
-    }
-    return render(request, "staff/refusals.html", context)
+    return filtered_list(
+        request,
+        "staff/refusals.html",
+        table,
+        refusal_filter,
+        filename="refused-actions.csv",
+        size=PAGE_SIZE,
+    )
