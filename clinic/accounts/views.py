@@ -18,12 +18,12 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_login_failed
 from django.shortcuts import redirect, render
 from django.utils.formats import time_format
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timezone import localtime
 from django.views.decorators.http import require_POST
 
 from clinic.accounts.forms import SecondFactorCodeForm
 from clinic.accounts.navigation import START_PAGE_BY_ROLE
+from clinic.accounts.redirects import safe_next
 from clinic.accounts.roles import primary_role, user_required
 from clinic.accounts.two_factor import (
     authenticator_of,
@@ -49,15 +49,6 @@ def home(request):
 
 # Anonymous users go to sign-in; roles that sign in without a second factor get 404.
 second_factor_role_required = user_required(requires_second_factor)
-
-
-def _next_url(request) -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return "/"
 
 
 def _check_code(request, form, device) -> bool:
@@ -127,7 +118,7 @@ def setup(request):
             "form": form,
             "qr_svg": qr.svg_inline(scale=5, title="QR code to add IsoCourse to your app"),
             "key": grouped_base32(device.bin_key),
-            "next": _next_url(request),
+            "next": safe_next(request),
         },
     )
 
@@ -137,7 +128,7 @@ def verify(request):
     """Enter the code from the authenticator app, or a recovery code, to finish signing in."""
     user = request.user
     if user.is_verified():
-        return redirect(_next_url(request))
+        return redirect(safe_next(request))
     authenticator = authenticator_of(user)
     if authenticator is None:
         return redirect("accounts:two-factor-setup")
@@ -153,13 +144,13 @@ def verify(request):
                     "If your phone is lost, ask a registry admin to reset your two-factor "
                     "sign-in.",
                 )
-            return redirect(_next_url(request))
+            return redirect(safe_next(request))
         if device is None:
             form.add_error("code", "You have no recovery codes. Ask a registry admin for help.")
     return render(
         request,
         "registration/two_factor_verify.html",
-        {"form": form, "next": _next_url(request)},
+        {"form": form, "next": safe_next(request)},
     )
 
 
@@ -191,6 +182,6 @@ def _show_recovery_codes(request, codes, *, first_time: bool):
         {
             "codes": [display_recovery_code(code) for code in codes],
             "first_time": first_time,
-            "next": _next_url(request),
+            "next": safe_next(request),
         },
     )

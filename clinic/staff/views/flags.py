@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from clinic.accounts.redirects import safe_next
 from clinic.accounts.roles import ACKNOWLEDGING_ROLES, role_required
 from clinic.monitoring import services
 from clinic.monitoring.models import CourseFlag
@@ -53,7 +54,7 @@ def acknowledge(request, pk):
                 return redirect(
                     reverse("staff:course-end", args=[flag.course.pk]) + f"?status={status}"
                 )
-            return redirect(request.POST.get("next") or flag.course.get_absolute_url())
+            return redirect(safe_next(request, fallback=flag.course.get_absolute_url()))
     return render(
         request, "staff/flag_acknowledge.html", {"flag": flag, "form": form, "course": flag.course}
     )
