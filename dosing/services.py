@@ -366,9 +366,7 @@ def void_open_prescriptions(
 
     `only` narrows them (a Q or filter kwargs dict); `replaced_by` keeps the newer one out.
     """
-    open_rows = course.prescriptions.not_voided().exclude(
-        pk__in=Dispense.objects.live().values("prescription_id")
-    )
+    open_rows = course.prescriptions.undispensed()
     if replaced_by is not None:
         open_rows = open_rows.exclude(pk=replaced_by.pk)
     if only:

@@ -80,10 +80,7 @@ def snapshot(
     live = tuple(d.as_supply() for d in live_rows if d.days_covered > 0)
     written_before = course.prescriptions.exclude(pk=exclude_prescription).exists()
     opened = (
-        course.prescriptions.not_voided()
-        .exclude(pk=exclude_prescription)
-        .exclude(pk__in=Dispense.objects.live().values("prescription_id"))
-        .count()
+        course.prescriptions.undispensed().exclude(pk=exclude_prescription).count()
         if action == rules.Action.PRESCRIBE
         else 0
     )
