@@ -32,22 +32,29 @@ class PageLinks:
     next_query: str
 
 
-def page_table(request, table, size: int) -> PageLinks:
-    """Order `table` as the request asks, then give it one page of rows (`size` at most)."""
-    RequestConfig(request, paginate=False).configure(table)
-    queryset, order = seek_order(table.data.data)
+def page_of(request, queryset, order: tuple[str, ...], size: int) -> PageLinks:
+    """The page of `queryset` in `order` the request's ?after= or ?before= cursor asks for
+    (the first page without one), with its links."""
     before = request.GET.get("before", "")[:MAX_CURSOR]
     cursor = before or request.GET.get("after", "")[:MAX_CURSOR]
     page = keyset_page(queryset, order, cursor, size, backwards=bool(before))
-    # The table renders this page's rows (its `rows` were bound to the whole queryset).
-    table.data = TableData.from_data(page.rows)
-    table.data.set_table(table)
-    table.rows = BoundRows(data=table.data, table=table, pinned_data=table.pinned_data)
     return PageLinks(
         page,
         _query(request, "before", page.previous_cursor),
         _query(request, "after", page.next_cursor),
     )
+
+
+def page_table(request, table, size: int) -> PageLinks:
+    """Order `table` as the request asks, then give it one page of rows (`size` at most)."""
+    RequestConfig(request, paginate=False).configure(table)
+    queryset, order = seek_order(table.data.data)
+    links = page_of(request, queryset, order, size)
+    # The table renders this page's rows (its `rows` were bound to the whole queryset).
+    table.data = TableData.from_data(links.page.rows)
+    table.data.set_table(table)
+    table.rows = BoundRows(data=table.data, table=table, pinned_data=table.pinned_data)
+    return links
 
 
 def _query(request, name: str, cursor: str) -> str:

@@ -204,3 +204,32 @@ def test_seek_order_annotates_expressions_so_a_search_order_pages_too():
     queryset, order = seek_order(Patient.objects.order_by(Lower("last_name").desc(), "pk"))
     assert order == ("-_seek0", "pk")
     assert "_seek0" in queryset.query.annotations
+
+
+def test_the_pharmacy_list_walks_every_pharmacy_once_by_name(client, nurse):
+    """A national registry lists thousands of pharmacies: 50 a page, by name then id."""
+    from clinic.staff.views.pharmacies import PAGE_SIZE as PHARMACIES_PAGE
+    from registry.models import Pharmacy
+
+    names = ["Apotheke", "Boots", "Chemist", "apotheke"]
+    Pharmacy.objects.bulk_create(
+        Pharmacy(
+            name=names[i % len(names)],
+            address="1 High Street",
+            phone="+44 20 7946 0100",
+            registration_number=f"REG-{i:04d}",
+            responsible_pharmacist="P. Nair",
+        )
+        for i in range(2 * PHARMACIES_PAGE + 3)
+    )
+    client.force_login(nurse)
+    shown, query = [], ""
+    while True:
+        response = client.get(f"/pharmacies/?{query}")
+        page = [s.pharmacy.pk for s in response.context["standings"]]
+        assert len(page) <= PHARMACIES_PAGE
+        shown += page
+        query = response.context["links"].next_query
+        if not query:
+            break
+    assert shown == list(Pharmacy.objects.order_by("name", "pk").values_list("pk", flat=True))

@@ -7,17 +7,25 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from clinic.accounts.roles import STAFF_ROLES, role_required
+from clinic.staff.paging import page_of
 from registry.models import Pharmacy
 from registry.standing import certification_standing
+
+PAGE_SIZE = 50
 
 
 @role_required(*STAFF_ROLES)
 def pharmacy_list(request):
+    """Every pharmacy by name, PAGE_SIZE at a time (a national registry lists thousands)."""
     today = timezone.localdate()
-    pharmacies = Pharmacy.objects.select_related("certification").order_by("name", "pk")
-    standings = [certification_standing(pharmacy, today) for pharmacy in pharmacies]
-    return render(
-        request,
-        "staff/pharmacy_list.html",
-        {"title": "Pharmacies", "standings": standings, "today": today},
-    )
+    pharmacies = Pharmacy.objects.select_related("certification")
+    links = page_of(request, pharmacies, ("name", "pk"), PAGE_SIZE)
+    standings = [certification_standing(pharmacy, today) for pharmacy in links.page.rows]
+    context = {
+        "title": "Pharmacies",
+        "standings": standings,
+        "today": today,
+        "links": links,
+        "page_size": PAGE_SIZE,
+    }
+    return render(request, "staff/pharmacy_list.html", context)

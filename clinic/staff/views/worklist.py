@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from clinic.accounts.roles import STAFF_ROLES, role_required
 from clinic.staff import worklist
-from clinic.staff.keyset import keyset_page
+from clinic.staff.paging import page_of
 
 
 @role_required(*STAFF_ROLES)
@@ -36,11 +36,12 @@ def worklist_section(request, key):
     if section is None:
         raise Http404("No such worklist section.")
     today = timezone.localdate()
-    before = request.GET.get("before", "")[:500]
-    cursor = before or request.GET.get("after", "")[:500]
-    page = keyset_page(
-        section.rows(today), section.order, cursor, worklist.ALL_PAGE_SIZE, backwards=bool(before)
-    )
-    return render(
-        request, "staff/worklist_section.html", {"section": section, "page": page, "today": today}
-    )
+    links = page_of(request, section.rows(today), section.order, worklist.ALL_PAGE_SIZE)
+    context = {
+        "section": section,
+        "page": links.page,
+        "links": links,
+        "page_size": worklist.ALL_PAGE_SIZE,
+        "today": today,
+    }
+    return render(request, "staff/worklist_section.html", context)
