@@ -377,7 +377,7 @@ def plot(stats: dict, path: Path) -> None:
     ax.invert_yaxis()
     ax.set_xscale("log")
     ax.set_xlabel("latency under load, ms (log scale)")
-    ax.set_title("Page latency at two data sizes, same run, interleaved rounds")
+    ax.set_title("Page latency at each data size, same run, interleaved rounds")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=len(sizes), frameon=False)
     ax.grid(axis="x", which="both", alpha=0.3)
     fig.tight_layout()
