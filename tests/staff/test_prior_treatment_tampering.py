@@ -50,7 +50,11 @@ def posted(enrolment, rows):  # noqa: F811
 
 @pytest.mark.parametrize(("what", "rows"), CASES, ids=[what for what, _rows in CASES])
 def test_a_tampered_enrolment_is_refused_with_a_message_and_enrols_nobody(
-    client, nurse, enrolment, what, rows  # noqa: F811
+    client,
+    nurse,
+    enrolment,
+    what,
+    rows,  # noqa: F811
 ):
     client.force_login(nurse)
     response = client.post(ENROL, posted(enrolment, rows))
@@ -63,7 +67,12 @@ def test_a_tampered_enrolment_is_refused_with_a_message_and_enrols_nobody(
 
 @pytest.mark.parametrize(("what", "rows"), CASES, ids=[what for what, _rows in CASES])
 def test_a_tampered_edit_is_refused_and_changes_nothing(
-    client, nurse, prescriber, enrolment, what, rows  # noqa: F811
+    client,
+    nurse,
+    prescriber,
+    enrolment,
+    what,
+    rows,  # noqa: F811
 ):
     patient = PatientFactory(prescriber=prescriber, first_name="Ana")
     PriorTreatment.objects.create(patient=patient, kind="topical_spot")
@@ -83,6 +92,26 @@ def test_the_message_says_what_happened_without_echoing_the_value(client, nurse,
     page = client.post(ENROL, posted(enrolment, rows)).content.decode()
     assert CHANGED in page
     assert "<b>bogus</b>" not in page
+
+
+@pytest.mark.parametrize(("what", "rows"), CASES, ids=[what for what, _rows in CASES])
+def test_after_a_refusal_the_page_offers_fresh_rows_that_save(
+    client,
+    nurse,
+    enrolment,
+    what,
+    rows,  # noqa: F811
+):
+    """The page drawn again after tampering holds the six rows as the page first sent them,
+    so the person can tick again and save (posting the rows as drawn enrols)."""
+    client.force_login(nurse)
+    response = client.post(ENROL, posted(enrolment, rows))
+    formset = response.context["formset"]
+    assert not formset.is_bound
+    assert [row["kind"] for row in formset.initial] == KINDS
+    assert CHANGED in response.content.decode()
+    again = client.post(ENROL, posted(enrolment, prior_rows()))
+    assert again.status_code == 302, what
 
 
 def test_the_untouched_rows_still_enrol(client, nurse, enrolment):  # noqa: F811

@@ -8,6 +8,7 @@ from clinic.accounts.roles import STAFF_ROLES, Role, has_role, role_required
 from clinic.staff.access import get_patient_for
 from clinic.staff.filters import PatientFilter
 from clinic.staff.forms.patients import (
+    ROWS_CHANGED,
     PatientForm,
     PriorTreatmentFormSet,
     StatusForm,
@@ -44,7 +45,18 @@ def patient_list(request):
 
 def _render_patient_form(request, form, formset, *, patient=None):
     template = "staff/patient_form.html"
-    context = {"form": form, "formset": formset, "patient": patient}
+    # Rows refused as a whole (changed before they were sent: see BasePriorTreatmentFormSet)
+    # cannot be shown again as they came, or saving again would fail again: fresh rows, with
+    # the message above them.
+    rows_changed = formset.is_bound and bool(formset.non_form_errors())
+    if rows_changed:
+        formset = PriorTreatmentFormSet(initial=prior_treatment_initial(patient), prefix="prior")
+    context = {
+        "form": form,
+        "formset": formset,
+        "patient": patient,
+        "rows_changed": ROWS_CHANGED if rows_changed else "",
+    }
     return render(request, template, context)
 
 
