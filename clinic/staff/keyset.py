@@ -47,35 +47,39 @@ class _Key:
     descending: bool
     nullable: bool
     field: object | None  # the model field, for reading a cursor back; None for annotations
+    # The list shows NULLs last; walking it backwards ("previous") meets them first.
+    nulls_first: bool = False
 
     @property
     def flipped(self) -> _Key:
-        return _Key(self.name, not self.descending, self.nullable, self.field)
+        return _Key(self.name, not self.descending, self.nullable, self.field, not self.nulls_first)
 
     def ordering(self):
         if self.nullable:
             expression = F(self.name)
-            if self.descending:
-                return expression.desc(nulls_last=True)
-            return expression.asc(nulls_last=True)
+            nulls = {"nulls_first": True} if self.nulls_first else {"nulls_last": True}
+            return expression.desc(**nulls) if self.descending else expression.asc(**nulls)
         return f"-{self.name}" if self.descending else self.name
 
+    def _null(self, is_null: bool = True) -> Q:
+        return Q(**{f"{self.name}__isnull": is_null})
+
     def same(self, value) -> Q:
-        return Q(**{f"{self.name}__isnull": True}) if value is None else Q(**{self.name: value})
+        return self._null() if value is None else Q(**{self.name: value})
 
     def beyond(self, value) -> Q:
-        """Rows strictly after `value` on this key (NULLs come last)."""
-        if value is None:
-            return NOTHING
+        """Rows strictly after `value` on this key."""
+        if value is None:  # after the NULLs: nothing, or every value when they come first
+            return self._null(False) if self.nulls_first else NOTHING
         after = Q(**{f"{self.name}__{'lt' if self.descending else 'gt'}": value})
-        return after | Q(**{f"{self.name}__isnull": True}) if self.nullable else after
+        return after | self._null() if self.nullable and not self.nulls_first else after
 
     def from_here(self, value) -> Q:
         """Rows at or after `value` on this key: the range the index walks."""
         if value is None:
-            return Q(**{f"{self.name}__isnull": True})
+            return Q() if self.nulls_first else self._null()
         here = Q(**{f"{self.name}__{'lte' if self.descending else 'gte'}": value})
-        return here | Q(**{f"{self.name}__isnull": True}) if self.nullable else here
+        return here | self._null() if self.nullable and not self.nulls_first else here
 
 
 def _keys(queryset, order: tuple[str, ...]) -> list[_Key]:

@@ -163,6 +163,26 @@ def test_a_nullable_order_walks_every_row_once_with_the_empty_ones_last(
     assert len(shown) == queryset.count()
 
 
+@pytest.mark.parametrize("descending", [False, True])
+def test_previous_walks_a_nullable_order_back_to_the_first_page(patient_with_reminders, descending):
+    """From the last page, "previous" after "previous" gives every page again, in order: the
+    empty ones (NULLs, last in the list) are met first on the way back."""
+    order = ("-sent_at", "-pk") if descending else ("sent_at", "pk")
+    queryset = Reminder.objects.filter(patient=patient_with_reminders)
+    pages, cursor = [], ""
+    while True:
+        page = keyset_page(queryset, order, cursor, 3)
+        pages.append(page)
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    back = pages[-1]
+    for expected in reversed(pages[:-1]):
+        back = keyset_page(queryset, order, back.previous_cursor, 3, backwards=True)
+        assert [r.pk for r in back.rows] == [r.pk for r in expected.rows]
+    assert back.previous_cursor == ""
+
+
 @pytest.fixture
 def patient_with_reminders(prescriber):
     patient = PatientFactory(prescriber=prescriber)
