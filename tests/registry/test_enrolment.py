@@ -26,8 +26,8 @@ def prior_rows(**tried):
     return data
 
 
-@pytest.fixture
-def enrolment(prescriber):
+def enrolment_fields(prescriber) -> dict:
+    """The patient's own fields of a valid enrolment (no earlier-treatment rows)."""
     return {
         "first_name": "Maya",
         "last_name": "Lindgren",
@@ -39,6 +39,13 @@ def enrolment(prescriber):
         "risk_category": "can_get_pregnant",
         "consent_treatment_on": str(TODAY),
         "notes": "",
+    }
+
+
+@pytest.fixture
+def enrolment(prescriber):
+    return {
+        **enrolment_fields(prescriber),
         **prior_rows(
             oral_antibiotic={"started_on": "2024-06-01", "outcome": "relapsed"},
             other={"other_text": "Blue light therapy", "outcome": "no_improvement"},

@@ -6,7 +6,7 @@ import pytest
 
 from registry.models import Patient, PriorTreatment
 from tests.factories import PatientFactory
-from tests.registry.test_enrolment import enrolment, prior_rows  # noqa: F401  (fixture)
+from tests.registry.test_enrolment import enrolment_fields, prior_rows
 
 ENROL = "/patients/new/"
 KINDS = [kind.value for kind in PriorTreatment.Kind]
@@ -43,9 +43,14 @@ def tampered_rows():
 CASES = tampered_rows()
 
 
-def posted(enrolment, rows):  # noqa: F811
-    """The enrolment's patient fields with these rows (and none of the fixture's own)."""
-    return {**{k: v for k, v in enrolment.items() if not k.startswith("prior-")}, **rows}
+@pytest.fixture
+def enrolment(prescriber):
+    return enrolment_fields(prescriber)
+
+
+def posted(enrolment, rows):
+    """The enrolment's patient fields with these rows."""
+    return {**enrolment, **rows}
 
 
 @pytest.mark.parametrize(("what", "rows"), CASES, ids=[what for what, _rows in CASES])
@@ -54,7 +59,7 @@ def test_a_tampered_enrolment_is_refused_with_a_message_and_enrols_nobody(
     nurse,
     enrolment,
     what,
-    rows,  # noqa: F811
+    rows,
 ):
     client.force_login(nurse)
     response = client.post(ENROL, posted(enrolment, rows))
@@ -72,7 +77,7 @@ def test_a_tampered_edit_is_refused_and_changes_nothing(
     prescriber,
     enrolment,
     what,
-    rows,  # noqa: F811
+    rows,
 ):
     patient = PatientFactory(prescriber=prescriber, first_name="Ana")
     PriorTreatment.objects.create(patient=patient, kind="topical_spot")
@@ -85,7 +90,7 @@ def test_a_tampered_edit_is_refused_and_changes_nothing(
     assert list(PriorTreatment.objects.values_list("kind", "outcome", "other_text")) == before
 
 
-def test_the_message_says_what_happened_without_echoing_the_value(client, nurse, enrolment):  # noqa: F811
+def test_the_message_says_what_happened_without_echoing_the_value(client, nurse, enrolment):
     rows = prior_rows()
     rows["prior-0-kind"] = "<b>bogus</b>"
     client.force_login(nurse)
@@ -100,7 +105,7 @@ def test_after_a_refusal_the_page_offers_fresh_rows_that_save(
     nurse,
     enrolment,
     what,
-    rows,  # noqa: F811
+    rows,
 ):
     """The page drawn again after tampering holds the six rows as the page first sent them,
     so the person can tick again and save (posting the rows as drawn enrols)."""
@@ -114,7 +119,7 @@ def test_after_a_refusal_the_page_offers_fresh_rows_that_save(
     assert again.status_code == 302, what
 
 
-def test_the_untouched_rows_still_enrol(client, nurse, enrolment):  # noqa: F811
+def test_the_untouched_rows_still_enrol(client, nurse, enrolment):
     client.force_login(nurse)
     rows = prior_rows(oral_antibiotic={"outcome": "partial"})
     response = client.post(ENROL, posted(enrolment, rows))
