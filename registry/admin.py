@@ -19,12 +19,14 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.accounts.roles import Role, has_role
 from clinic.accounts.two_factor import reset_second_factor
+from registry.audit import record_access
 from registry.models import (
     CertificationChange,
     Patient,
     Pharmacist,
     Pharmacy,
     PharmacyCertification,
+    RecordAccess,
 )
 from registry.models.pharmacies import one_year_after
 
@@ -75,6 +77,22 @@ class PatientAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # registry records are never deleted; withdrawal keeps them
+
+    # The record and its history shown here are a patient's record too: logged as the staff
+    # pages are (a 200 only: a missing patient redirects and shows nothing).
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        self._log(request, response, object_id, "Patient (admin site)")
+        return response
+
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        self._log(request, response, object_id, "Patient history (admin site)")
+        return response
+
+    def _log(self, request, response, object_id, what):
+        if request.method == "GET" and response.status_code == 200:
+            record_access(request.user, int(object_id), RecordAccess.Kind.PAGE, what)
 
 
 # Pharmacies and their certification (R17) ----------------------------------------------------
@@ -535,6 +553,26 @@ class CertificationChangeAdmin(admin.ModelAdmin):
     @admin.display(description="pharmacy", ordering="certification__pharmacy__name")
     def pharmacy(self, change):
         return change.certification.pharmacy
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RecordAccess)
+class RecordAccessAdmin(admin.ModelAdmin):
+    """The access log is append-only: read here, searched on the audit page (/registry-admin/
+    audit/); nobody adds, changes or deletes a row."""
+
+    list_display = ["at", "user", "kind", "what", "patient"]
+    list_select_related = ["user", "patient"]
+    raw_id_fields = ["user", "patient"]
+    show_full_result_count = False
 
     def has_add_permission(self, request):
         return False

@@ -1,6 +1,8 @@
-"""Readable change history from django-simple-history records: who changed what, and when.
+"""The audit helpers: who changed what (django-simple-history), and who looked at what.
 
-Works on any model with `history = HistoricalRecords()`; later apps reuse it for courses and
+`record_access` writes the access log (RecordAccess, HIPAA 164.312(b)): one INSERT per page or
+export that shows a patient's record. `history_entries` reads the change history. It works on
+any model with `history = HistoricalRecords()`; later apps reuse it for courses and
 visits. A fixed number of queries however many entries: history rows are diffed in memory
 (consecutive rows of one object), and users named in foreign keys are fetched in one query.
 """
@@ -23,6 +25,24 @@ def changed_by(record, user, reason: str = ""):
     return record
 
 
+def record_access(user, patient, kind: str, what: str, detail: dict | None = None):
+    """Log that `user` was shown `patient`'s record (a Patient, its pk, or None for a bulk
+    export) on `what` ("Patient page"): exactly one INSERT, nothing read first, so a page pays
+    the same whatever it lists. `detail` says what was asked (an export's filter), never the
+    rows shown. `kind` is a RecordAccess.Kind."""
+    # Imported here, not at the top: registry.models imports this module (changed_by) while it
+    # loads, so a top-level import would be a cycle within the app.
+    from registry.models.access import RecordAccess
+
+    return RecordAccess.objects.create(
+        user=user,
+        patient_id=getattr(patient, "pk", patient),
+        kind=kind,
+        what=what[: RecordAccess._meta.get_field("what").max_length],
+        detail=detail or {},
+    )
+
+
 ACTIONS = {"+": "Created", "~": "Changed", "-": "Removed"}
 IGNORED_FIELDS = {"id", "registry_id", "status_changed_at", "enrolled_at", "reminder_consent_on"}
 
@@ -41,6 +61,7 @@ class HistoryEntry:
     action: str
     subject: str
     changes: list[Change] = field(default_factory=list)
+    username: str = ""  # "" for a change made by the system (a task, a migration)
 
 
 def _display(model_field: models.Field, value, users: dict) -> str:
@@ -57,8 +78,9 @@ def _display(model_field: models.Field, value, users: dict) -> str:
     return str(value)
 
 
-def history_entries(records, model, subject, *, limit: int = 50) -> list[HistoryEntry]:
-    """Entries for `records` (historical rows of one or more objects of `model`), newest first.
+def history_entries(records, model, subject, *, limit: int | None = 50) -> list[HistoryEntry]:
+    """Entries for `records` (historical rows of one or more objects of `model`), newest first
+    (`limit` of them, or all for None).
 
     `subject(record)` names what the entry is about ("Patient record", "Oral antibiotics").
     """
@@ -100,7 +122,14 @@ def history_entries(records, model, subject, *, limit: int = 50) -> list[History
             else "system"
         )
         entries.append(
-            HistoryEntry(row.history_date, who, ACTIONS[row.history_type], subject(row), changes)
+            HistoryEntry(
+                row.history_date,
+                who,
+                ACTIONS[row.history_type],
+                subject(row),
+                changes,
+                row.history_user.get_username() if row.history_user else "",
+            )
         )
         previous_by_object[object_id] = row
     entries.reverse()

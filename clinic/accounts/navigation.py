@@ -46,6 +46,7 @@ NAV_BY_ROLE: dict[Role, tuple[NavItem, ...]] = {
     Role.PHARMACIST: (NavItem("Dispensing", "pharmacy:home"),),
     Role.REGISTRY_ADMIN: (
         NavItem("Registry administration", "staff:registry-admin-home"),
+        NavItem("Audit trail", "staff:audit"),
         NavItem("Refused actions", "staff:refusals"),
         NavItem("Admin site", "admin:index"),
     ),

@@ -21,7 +21,8 @@ from clinic.pharmacy.forms import (
 from dosing import dispensing, services
 from dosing import snapshot as dosing_snapshot
 from dosing.models import Dispense, Prescription
-from registry.models import Pharmacist, Pharmacy
+from registry.audit import record_access
+from registry.models import Pharmacist, Pharmacy, RecordAccess
 from registry.registry_id import format_id, is_valid, normalize
 from registry.standing import certification_standing
 
@@ -33,8 +34,12 @@ def _pharmacy_of(user) -> Pharmacy | None:
     return link.pharmacy if link else None
 
 
-def _lookup(form, *, by, pharmacy):
-    """The looked-up prescription with its dispenses, or None (errors go on the form)."""
+def _lookup(form, *, by, pharmacy, what):
+    """The looked-up prescription with its dispenses, or None (errors go on the form).
+
+    A found prescription shows its patient (name, dose, tests on file): logged as a look-up
+    (HIPAA 164.312(b)), `what` naming the page, with the pharmacy it was looked up for. A
+    refused look-up shows nobody and is recorded as a RefusedAction instead."""
     if not form.is_valid():
         return None
     try:
@@ -47,6 +52,13 @@ def _lookup(form, *, by, pharmacy):
     except services.Refused as refusal:
         form.add_error("registry_id", refusal.reasons[0])
         return None
+    record_access(
+        by,
+        prescription.course.patient_id,
+        RecordAccess.Kind.LOOKUP,
+        what,
+        {"pharmacy": pharmacy.pk, "prescription": prescription.pk},
+    )
     return (
         Prescription.objects.select_related("course__patient")
         .prefetch_related(
@@ -66,7 +78,9 @@ def pharmacy_home(request):
     prescription = None
     if pharmacy and form.is_bound:
         if standing.may_dispense:
-            prescription = _lookup(form, by=request.user, pharmacy=pharmacy)
+            prescription = _lookup(
+                form, by=request.user, pharmacy=pharmacy, what="Pharmacy look-up"
+            )
         else:
             # A pharmacy that may not dispense today learns nothing about any patient (R17).
             form.is_valid()
@@ -193,7 +207,9 @@ def staff_dispense(request):
     prescription, pharmacy = None, None
     if form.is_bound and form.is_valid():
         pharmacy = form.cleaned_data["pharmacy"]
-        prescription = _lookup(form, by=request.user, pharmacy=pharmacy)
+        prescription = _lookup(
+            form, by=request.user, pharmacy=pharmacy, what="Dispensing on a pharmacy's behalf"
+        )
     today = timezone.localdate()
     return render(
         request,

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from clinic.staff.views import (
+    audit,
     courses,
     flags,
     invitations,
@@ -51,4 +52,5 @@ urlpatterns = [
     path("reminders/<int:pk>/retry/", reminders.retry_reminder, name="reminder-retry"),
     path("pharmacies/", pharmacies.pharmacy_list, name="pharmacy-list"),
     path("registry-admin/", registry_admin.registry_admin_home, name="registry-admin-home"),
+    path("registry-admin/audit/", audit.audit, name="audit"),
 ]

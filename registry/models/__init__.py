@@ -1,5 +1,7 @@
-"""Registry records: patients and their enrolment, portal invitations, pharmacies."""
+"""Registry records: patients and their enrolment, portal invitations, pharmacies, and the
+log of who looked at a patient's record."""
 
+from registry.models.access import RecordAccess
 from registry.models.compliance import MonthlyConfirmation, PregnancyTest
 from registry.models.invitations import PortalInvitation
 from registry.models.patients import Patient, PriorTreatment
@@ -20,4 +22,5 @@ __all__ = [
     "PortalInvitation",
     "PregnancyTest",
     "PriorTreatment",
+    "RecordAccess",
 ]

@@ -127,6 +127,7 @@ TABLE = {
     "portal:about": ({}, only({"patient"})),
     "pharmacy:home": ({}, only({"pharmacist"})),
     "staff:registry-admin-home": ({}, only({"registry_admin"})),
+    "staff:audit": ({}, only({"registry_admin"})),
     "reminders:healthz": ({}, everyone(OK)),
     "admin:index": ({}, {**only({"registry_admin"}, others=ADMIN_LOGIN), "anonymous": ADMIN_LOGIN}),
 }

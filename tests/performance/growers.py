@@ -33,6 +33,7 @@ from registry.models import (
     PortalInvitation,
     PregnancyTest,
     PriorTreatment,
+    RecordAccess,
 )
 from registry.registry_id import new_registry_id
 
@@ -524,6 +525,29 @@ def grow_refusals(world: World, n: int) -> None:
     )
 
 
+def grow_accesses(world: World, n: int) -> None:
+    """The access log: reads by many users of every kind, a third of them of the patient
+    persona's record (its page's card, the audit page by patient), some bulk exports."""
+    users = [world.nurse, world.prescriber, *make_users(max(1, n // 20), Role.CLINICAL_STAFF)]
+    others = make_patients(max(1, n // 10), [world.prescriber])
+    kinds = list(RecordAccess.Kind.values)
+    RecordAccess.objects.bulk_create(
+        [
+            RecordAccess(
+                user=users[k % len(users)],
+                at=NOW - datetime.timedelta(minutes=k),
+                patient=None
+                if kinds[k % len(kinds)] == RecordAccess.Kind.EXPORT
+                else (world.patient if k % 3 else others[k % len(others)]),
+                kind=kinds[k % len(kinds)],
+                what="Performance test",
+                detail={"format": "csv", "filter": {"q": f"p{k}"}},
+            )
+            for k in range(n)
+        ]
+    )
+
+
 @dataclass(frozen=True)
 class Grower:
     grow: object
@@ -553,6 +577,9 @@ GROWERS = {
     # The patient page shows 20 refusals; 10 is under it (5 of them the persona's).
     "refusals": Grower(grow_refusals, 10, 1000),
     "many_refusals": Grower(grow_refusals, 120, 1000),  # VARIANTS ask for page 2
+    # The patient page's card shows 10 accesses (5 is under it); the audit page pages by 50.
+    "accesses": Grower(grow_accesses, 5, 1000),
+    "many_accesses": Grower(grow_accesses, 120, 1000),  # VARIANTS ask for page 2
 }
 
 # Pages whose query count legitimately changes with the data, by a fixed number of queries

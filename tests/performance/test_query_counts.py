@@ -28,7 +28,7 @@ from clinic.reminders.models import Reminder
 from clinic.staff.keyset import cursor_after
 from clinic.staff.worklist import ROW_LIMIT
 from dosing.models import RefusedAction, TreatmentCourse
-from registry.models import Patient, Pharmacist
+from registry.models import Patient, Pharmacist, RecordAccess
 from tests.clinic.test_url_permissions import OK, ROLES, TABLE, a_course
 from tests.performance.growers import (
     COURSE_STARTED_DAYS_AGO,
@@ -75,7 +75,7 @@ GROWTH = {
     "staff:worklist-section": ("clinic_courses",),  # open flags, a keyset page of them
     "staff:patient-list": ("patients",),
     "staff:patient-enrol": ("patients",),  # the prescriber menu
-    "staff:patient-detail": (*PATIENT_PAGE, "refusals"),
+    "staff:patient-detail": (*PATIENT_PAGE, "refusals", "accesses"),
     "staff:patient-edit": PATIENT_PAGE,
     "staff:patient-status": PATIENT_PAGE,
     "staff:pharmacy-list": ("pharmacies",),
@@ -91,6 +91,8 @@ GROWTH = {
     "staff:course-prescribe-check": COURSE_PAGE,
     "staff:course-end": COURSE_PAGE,
     "staff:refusals": ("refusals", "patients"),
+    # The access log (no patient asked: no change history).
+    "staff:audit": ("accesses",),
     "portal:home": PORTAL,
     "portal:schedule": PORTAL,
     "portal:course-schedule": PORTAL,
@@ -108,6 +110,7 @@ GROWTH = {
     "admin:registry_pharmacy_changelist": ("pharmacies",),
     "admin:registry_pharmacycertification_changelist": ("pharmacies",),
     "admin:registry_certificationchange_changelist": ("pharmacies",),
+    "admin:registry_recordaccess_changelist": ("accesses",),
 }
 ADMIN_PAGES = {name for name in GROWTH if name.startswith("admin:registry_")}
 
@@ -180,6 +183,17 @@ VARIANTS = {
         ("many_refusals",),
     ),
     "refusals filtered by kind": ("staff:refusals", "kind=visit", ("many_refusals",)),
+    # The patient's accesses and their record's whole change history across the apps.
+    "audit by patient, user and dates": (
+        "staff:audit",
+        "patient={registry_id}&user=perf&date_from=2000-01-01&date_to=2999-12-31",
+        ("many_accesses", "own_patient", "own_course"),
+    ),
+    "audit by kind, a later page, oldest first": (
+        "staff:audit",
+        "kind=export&sort=at&after={access_cursor}",
+        ("many_accesses",),
+    ),
     "refusals, a later page, sorted oldest first": (
         "staff:refusals",
         "sort=at&after={refusal_cursor}",
@@ -230,6 +244,7 @@ def later_page_cursors() -> dict:
             ),
             ("refusal_cursor", RefusedAction, RefusedAction(pk=0, at=early), ("at", "pk")),
             ("reminder_cursor", Reminder, Reminder(pk=0, due_at=early), ("due_at", "pk")),
+            ("access_cursor", RecordAccess, RecordAccess(pk=0, at=early), ("at", "pk")),
         )
     }
 

@@ -24,6 +24,8 @@ CASE_CHECKS = {
     "404 (URL x role x method)",
     "test_another_patients_object_answers_404": OTHERS_RECORD,
     "test_another_pharmacys_record_answers_404_and_stays_as_it_was": OTHERS_RECORD,
+    "test_each_page_of_a_patient_logs_one_access_for_that_patient": "Access log: every page "
+    "naming a patient, course or flag logs one access",
 }
 KEYBOARD_MODULE = "tests/browser/test_keyboard_only.py"
 

@@ -12,6 +12,7 @@ from clinic.monitoring.course_charts import chart_data, nodule_progress
 from clinic.monitoring.labs import labs_of
 from clinic.monitoring.weights import latest_weight_kg
 from clinic.staff.access import get_course_for, get_patient_for
+from clinic.staff.access_log import log_page
 from clinic.staff.forms.courses import CourseEndForm, CourseStartForm
 from clinic.staff.refusals import refuse_invalid_form
 from dosing import services
@@ -23,6 +24,7 @@ from dosing.schedule import Kind, dose_runs
 @role_required(Role.PRESCRIBER)
 def course_start(request, patient_pk):
     patient = get_patient_for(request.user, patient_pk)
+    log_page(request, patient, "Course start page")
     form = CourseStartForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -43,6 +45,7 @@ def course_start(request, patient_pk):
 @role_required(*STAFF_ROLES)
 def course_detail(request, pk):
     course = get_course_for(request.user, pk)
+    log_page(request, course.patient_id, "Course page")
     figures = course_figures(course, weight_kg=latest_weight_kg(course))
     coming = figures.coming(28)
     visits = list(course.visits.select_related("recorded_by").order_by("visit_date", "pk"))
@@ -70,6 +73,7 @@ def course_detail(request, pk):
 @role_required(Role.PRESCRIBER)
 def course_end(request, pk):
     course = get_course_for(request.user, pk)
+    log_page(request, course.patient_id, "Course end page")
     initial = {"status": request.GET.get("status")} if request.GET.get("status") else None
     form = CourseEndForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

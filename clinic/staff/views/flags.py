@@ -11,6 +11,7 @@ from clinic.accounts.roles import ACKNOWLEDGING_ROLES, role_required
 from clinic.monitoring import services
 from clinic.monitoring.models import CourseFlag
 from clinic.staff.access import get_open_flag_for
+from clinic.staff.access_log import log_page
 
 
 class AcknowledgeForm(forms.Form):
@@ -28,6 +29,7 @@ class AcknowledgeForm(forms.Form):
 @role_required(*ACKNOWLEDGING_ROLES)
 def acknowledge(request, pk):
     flag = get_open_flag_for(request.user, pk)
+    log_page(request, flag.course.patient_id, "Flag acknowledgement")
     form = AcknowledgeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

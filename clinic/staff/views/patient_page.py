@@ -7,20 +7,24 @@ from django.utils import timezone
 from clinic.accounts.roles import STAFF_ROLES, Role, has_role, role_required
 from clinic.monitoring.models import CourseFlag
 from clinic.staff.access import get_patient_for
+from clinic.staff.access_log import log_page
 from clinic.staff.forms.patients import StatusForm
 from clinic.staff.tables.refusals import reasons_of, tried
 from clinic.staff.views.refusals import REFUSAL_READERS
 from dosing.models import RefusedAction
 from registry.audit import history_entries
-from registry.models import Patient, PriorTreatment
+from registry.models import Patient, PriorTreatment, RecordAccess
 
 # The latest refusals on the page; the refusals page, filtered to the patient, has the rest.
 PATIENT_REFUSALS = 20
+# "Who looked at this record": the latest accesses; the audit page has the rest.
+PATIENT_ACCESSES = 10
 
 
 @role_required(*STAFF_ROLES)
 def patient_detail(request, pk):
     patient = get_patient_for(request.user, pk)
+    log_page(request, patient, "Patient page")
     prior = list(patient.prior_treatments.all())
     history = history_entries(
         Patient.history.filter(id=patient.pk), Patient, lambda row: "Patient record"
@@ -44,6 +48,12 @@ def patient_detail(request, pk):
         .select_related("user", "course", "pharmacy")
         .order_by("-at", "-pk")[:PATIENT_REFUSALS]
     )
+    # One query, served by the (patient, at) index; this visit is the first row.
+    accesses = list(
+        RecordAccess.objects.filter(patient=patient)
+        .select_related("user")
+        .order_by("-at", "-pk")[:PATIENT_ACCESSES]
+    )
     return render(
         request,
         "staff/patient_detail.html",
@@ -59,6 +69,8 @@ def patient_detail(request, pk):
             "pregnancy_tests": pregnancy_tests,
             "refusals": [(r, tried(r), reasons_of(r)) for r in refusals],
             "can_read_refusals": has_role(request.user, *REFUSAL_READERS),
+            "accesses": accesses,
+            "can_read_audit": has_role(request.user, Role.REGISTRY_ADMIN),
             "can_start_course": has_role(request.user, Role.PRESCRIBER)
             and not any(c.status in ("active", "planned") for c in courses),
             "status_form": StatusForm(initial={"status": patient.status}),

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 
 from clinic.accounts.roles import STAFF_ROLES, Role, has_role, role_required
 from clinic.staff.access import get_patient_for
+from clinic.staff.access_log import log_export, log_page
 from clinic.staff.filters import PatientFilter
 from clinic.staff.forms.patients import (
     ROWS_CHANGED,
@@ -33,7 +34,7 @@ def patient_list(request):
     valid = patient_filter.is_valid()
     rows = patient_filter.qs if valid else queryset.none()
     table = PatientTable(rows, searching=valid and bool(patient_filter.form.cleaned_data["q"]))
-    return filtered_list(
+    response = filtered_list(
         request,
         "staff/patient_list.html",
         table,
@@ -41,6 +42,9 @@ def patient_list(request):
         filename="patients.csv",
         size=PAGE_SIZE,
     )
+    # The page itself is a directory (names, IDs, statuses), not logged; a file of it is.
+    log_export(request, response, "Patient list export")
+    return response
 
 
 def _render_patient_form(request, form, formset, *, patient=None):
@@ -105,6 +109,7 @@ def patient_edit(request, pk):
             form, kind="edit_patient", by=request.user, patient=patient, formsets=[formset]
         )
         return _render_patient_form(request, form, formset, patient=patient)
+    log_page(request, patient, "Patient edit page")
     form = PatientForm(instance=patient)
     formset = PriorTreatmentFormSet(initial=prior_treatment_initial(patient), prefix="prior")
     return _render_patient_form(request, form, formset, patient=patient)
@@ -113,6 +118,7 @@ def patient_edit(request, pk):
 @role_required(*STAFF_ROLES)
 def patient_status(request, pk):
     patient = get_patient_for(request.user, pk)
+    log_page(request, patient, "Patient status page")
     form = StatusForm(request.POST or None, initial={"status": patient.status})
     if request.method == "POST" and form.is_valid():
         try:

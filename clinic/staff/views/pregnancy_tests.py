@@ -13,6 +13,7 @@ from django.utils import timezone
 from clinic.accounts.roles import STAFF_ROLES, role_required
 from clinic.monitoring import services
 from clinic.staff.access import get_patient_for
+from clinic.staff.access_log import log_page
 from clinic.staff.refusals import refuse_invalid_form
 from dosing.models import RefusedAction
 from registry.models import PregnancyTest
@@ -43,6 +44,7 @@ class PregnancyTestForm(forms.ModelForm):
 @role_required(*STAFF_ROLES)
 def record_pregnancy_test(request, patient_pk):
     patient = get_patient_for(request.user, patient_pk)
+    log_page(request, patient, "Pregnancy test form")
     form = PregnancyTestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from clinic.accounts.roles import Role, role_required
 from clinic.monitoring.weights import latest_weight_kg
 from clinic.staff.access import get_course_for
+from clinic.staff.access_log import log_page
 from clinic.staff.forms.courses import PrescriptionForm, regimen_check
 from clinic.staff.refusals import refuse_invalid_form
 from dosing import rules, services
@@ -40,6 +41,7 @@ def _prescribing_context(course, form, weight):
 @role_required(Role.PRESCRIBER)
 def prescribe(request, pk):
     course = get_course_for(request.user, pk)
+    log_page(request, course.patient_id, "Prescribing page")
     weight = latest_weight_kg(course)
     form = PrescriptionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -100,7 +102,10 @@ def _after_supply(figures, check, form) -> dict:
 @role_required(Role.PRESCRIBER)
 @require_GET
 def prescribe_check(request, pk):
-    """htmx: the same rules module answers as the prescriber types."""
+    """htmx: the same rules module answers as the prescriber types.
+
+    Not logged: a part of the prescribing page, which logged when it opened, asked for again
+    as each figure is typed (a row a keystroke would bury the log); docs/SECURITY.md."""
     course = get_course_for(request.user, pk)
     weight = latest_weight_kg(course)
     form = PrescriptionForm(request.GET)

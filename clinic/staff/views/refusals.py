@@ -7,6 +7,7 @@ forms and the safety rules stopped, registry admins as part of the audit trail.
 from django.views.decorators.http import require_GET
 
 from clinic.accounts.roles import STAFF_ROLES, Role, has_role, role_required
+from clinic.staff.access_log import log_export
 from clinic.staff.paging import filtered_list
 from clinic.staff.tables.refusals import RefusalFilter, RefusalTable
 from dosing.models import RefusedAction
@@ -25,7 +26,7 @@ def refusals(request):
     rows = refusal_filter.qs if refusal_filter.is_valid() else queryset.none()
     table = RefusalTable(rows, link_patients=has_role(request.user, *STAFF_ROLES))
     # No COUNT of a table that only grows: the pages say "next" while there are more rows.
-    return filtered_list(
+    response = filtered_list(
         request,
         "staff/refusals.html",
         table,
@@ -33,3 +34,5 @@ def refusals(request):
         filename="refused-actions.csv",
         size=PAGE_SIZE,
     )
+    log_export(request, response, "Refused actions export")
+    return response

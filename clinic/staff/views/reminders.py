@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from clinic.accounts.roles import STAFF_ROLES, role_required
 from clinic.reminders.models import Reminder
 from clinic.staff.access import get_patient_for, get_reminder_for
+from clinic.staff.access_log import log_page
 from clinic.staff.paging import page_table
 from clinic.staff.tables.reminders import FailedReminderTable, ReminderLogTable
 
@@ -20,6 +21,7 @@ PAGE_SIZE = 50
 @role_required(*STAFF_ROLES)
 def patient_reminders(request, pk):
     patient = get_patient_for(request.user, pk)
+    log_page(request, patient, "Reminder send log")
     table = ReminderLogTable(Reminder.objects.filter(patient=patient).select_related("patient"))
     links = page_table(request, table, PAGE_SIZE)
     context = {"patient": patient, "table": table, "links": links, "page_size": PAGE_SIZE}

@@ -7,6 +7,7 @@ from clinic.accounts.roles import STAFF_ROLES, role_required
 from clinic.monitoring import services
 from clinic.monitoring.weights import latest_patient_weight_kg
 from clinic.staff.access import get_patient_for
+from clinic.staff.access_log import log_page
 from clinic.staff.forms.visits import VisitForm
 from clinic.staff.refusals import refuse_invalid_form
 from dosing.models import RefusedAction
@@ -15,6 +16,7 @@ from dosing.models import RefusedAction
 @role_required(*STAFF_ROLES)
 def visit_new(request, patient_pk):
     patient = get_patient_for(request.user, patient_pk)
+    log_page(request, patient, "Visit form")
     form = VisitForm(
         request.POST or None, patient=patient, previous_weight=latest_patient_weight_kg(patient)
     )
