@@ -525,8 +525,21 @@ class PharmacyCertificationAdmin(SimpleHistoryAdmin):
         return False
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A log that is only read: nobody adds, changes or deletes a row here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(CertificationChange)
-class CertificationChangeAdmin(admin.ModelAdmin):
+class CertificationChangeAdmin(ReadOnlyAdmin):
     """The append-only log of certification status changes: read only, for everyone."""
 
     list_display = [
@@ -554,18 +567,9 @@ class CertificationChangeAdmin(admin.ModelAdmin):
     def pharmacy(self, change):
         return change.certification.pharmacy
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(RecordAccess)
-class RecordAccessAdmin(admin.ModelAdmin):
+class RecordAccessAdmin(ReadOnlyAdmin):
     """The access log is append-only: read here, searched on the audit page (/registry-admin/
     audit/); nobody adds, changes or deletes a row."""
 
@@ -573,12 +577,3 @@ class RecordAccessAdmin(admin.ModelAdmin):
     list_select_related = ["user", "patient"]
     raw_id_fields = ["user", "patient"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
