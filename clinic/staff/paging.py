@@ -67,9 +67,12 @@ def _query(request, name: str, cursor: str) -> str:
     return query.urlencode()
 
 
-def filtered_list(request, template: str, table, list_filter, *, filename: str, size: int):
+def filtered_list(
+    request, template: str, table, list_filter, *, filename: str, size: int, more=None
+):
     """A list page with its filter form: the export the request asks for (?_export=), or the
-    page of rows with its Previous/Next links."""
+    page of rows with its Previous/Next links; `more()`, when given, adds to the page's
+    context (called only when the page is shown, not for an export)."""
     export = export_response(request, table, filename)
     if export is not None:
         return export
@@ -80,4 +83,6 @@ def filtered_list(request, template: str, table, list_filter, *, filename: str, 
         "page_size": size,
         "query_string": request.GET.urlencode(),
     }
+    if more is not None:
+        context.update(more())
     return render(request, template, context)

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import datetime
 
-from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from clinic.accounts.roles import Role, role_required
 from clinic.monitoring.models import CourseFlag, Visit
 from clinic.staff.access_log import log_export, log_page
-from clinic.staff.exports import export_response
-from clinic.staff.paging import page_table
+from clinic.staff.paging import filtered_list
 from clinic.staff.tables.audit import AccessFilter, AccessTable
 from clinic.staff.tables.refusals import day_start
 from dosing.models import Dispense, Prescription, TreatmentCourse
@@ -129,30 +127,34 @@ def audit(request):
     # A registry ID with a wrong check character shows its message and nothing else.
     valid = access_filter.is_valid()
     table = AccessTable(access_filter.qs if valid else queryset.none())
-    export = export_response(request, table, "access-log.csv")
-    if export is not None:
-        log_export(request, export, "Access log export")
-        return export
-    links = page_table(request, table, PAGE_SIZE)
-    asked = access_filter.form.cleaned_data if valid else {}
-    patient, changes, more = None, [], False
-    if asked.get("patient"):
-        registry_id = format_id(normalize(asked["patient"]))
-        patient = Patient.objects.filter(registry_id=registry_id).first()
-    if patient is not None:
-        changes, more = changes_of(patient, asked)
-        # The changes shown are the patient's record (names, dates, results): logged.
-        log_page(request, patient, "Audit page")
-    context = {
-        "filter": access_filter,
-        "table": table,
-        "links": links,
-        "page_size": PAGE_SIZE,
-        "query_string": request.GET.urlencode(),
-        "patient": patient,
-        "patient_asked": bool(asked.get("patient")),
-        "changes": changes,
-        "more_changes": more,
-        "changes_shown": CHANGES_SHOWN,
-    }
-    return render(request, "staff/audit.html", context)
+
+    def what_changed() -> dict:
+        """The patient's change history, when the filter names a patient."""
+        asked = access_filter.form.cleaned_data if valid else {}
+        patient, changes, more = None, [], False
+        if asked.get("patient"):
+            registry_id = format_id(normalize(asked["patient"]))
+            patient = Patient.objects.filter(registry_id=registry_id).first()
+        if patient is not None:
+            changes, more = changes_of(patient, asked)
+            # The changes shown are the patient's record (names, dates, results): logged.
+            log_page(request, patient, "Audit page")
+        return {
+            "patient": patient,
+            "patient_asked": bool(asked.get("patient")),
+            "changes": changes,
+            "more_changes": more,
+            "changes_shown": CHANGES_SHOWN,
+        }
+
+    response = filtered_list(
+        request,
+        "staff/audit.html",
+        table,
+        access_filter,
+        filename="access-log.csv",
+        size=PAGE_SIZE,
+        more=what_changed,
+    )
+    log_export(request, response, "Access log export")
+    return response
