@@ -32,7 +32,7 @@ var/.demo-seeded: | $(VENV)/.runtime-installed
 run: $(VENV)/.runtime-installed var/.demo-seeded
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEV_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	@echo "Starting web, worker and beat: open http://127.0.0.1:8000 (Ctrl-C stops all three)"
+	@echo "Starting web, worker and beat: open http://localhost:8000 (Ctrl-C stops all three)"
 	$(DEV_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
 # The production shape on loopback: PostgreSQL, its own Redis (port 6391), gunicorn, 2 workers,

@@ -56,7 +56,8 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
+    "django_otp.plugins.otp_static",  # recovery codes until accounts 0002 hashed them
+    "django_otp_webauthn",
     # The rooms, bottom floor first (docs/ARCHITECTURE.md): each imports only those above it
     # in this list, never one below.
     "clinic.accounts",
@@ -187,12 +188,21 @@ AXES_VERBOSE = False
 # monitoring: HIPAA 164.308(a)(5)(ii)(C), OWASP ASVS 16.3.1), with username, address and time.
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 
-# Two-factor sign-in (django-otp): the roles that may prescribe or change the registry must
-# pass a second factor (an authenticator app, or a one-time recovery code) after the password.
-# Superusers always must. A clinic may add roles, e.g. "Clinical staff".
-TWO_FACTOR_ROLES = env_list("TWO_FACTOR_ROLES", ["Prescriber", "Registry admin"])
+# Two-factor sign-in (django-otp): every staff role reads or enters clinical data, or
+# authorizes dispenses, so each must pass a second factor (an authenticator app, a passkey, or
+# a one-time recovery code) after the password. Superusers always must.
+TWO_FACTOR_ROLES = env_list(
+    "TWO_FACTOR_ROLES", ["Prescriber", "Clinical staff", "Pharmacist", "Registry admin"]
+)
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "IsoCourse")
 RECOVERY_CODE_COUNT = 10
+# Passkeys (django-otp-webauthn) as a second factor only, never instead of the password. The
+# relying party is the site's host name (not an address: browsers refuse passkeys for an IP),
+# and the browser's origin must be one of PASSKEY_ORIGINS (docs/DEPLOY.md).
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_ID = env_str("PASSKEY_RP_ID", "localhost")
+OTP_WEBAUTHN_RP_NAME = env_str("PASSKEY_RP_NAME", "IsoCourse")
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list("PASSKEY_ORIGINS", ["http://localhost:8000"])
 # The device pages of the admin never show a secret key or its QR code.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 

@@ -42,9 +42,15 @@ def current_code(device: TOTPDevice) -> str:
 def _force_login_past_second_factor(self, user, backend=None):
     password_only_force_login(self, user, backend)
     if requires_second_factor(user):
-        session = self.session
-        session[DEVICE_ID_SESSION_KEY] = authenticator_for(user).persistent_id
-        session.save()
+        mark_verified(self, user)
+
+
+def mark_verified(client: Client, user) -> None:
+    """A session signed in with the password alone (through the login form), now past the
+    second factor as if the user had entered their code."""
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = authenticator_for(user).persistent_id
+    session.save()
 
 
 def install() -> None:

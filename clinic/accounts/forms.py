@@ -47,11 +47,12 @@ class SecondFactorCodeForm(forms.Form):
         code = normalise_code(self.cleaned_data["code"])
         if code.isdigit() and len(code) == 6:
             return code
-        if self.accept_recovery_code and len(code) == 8 and code.isalnum():
+        # Recovery codes have 10 characters; 8 for a set made before they were stored hashed.
+        if self.accept_recovery_code and len(code) in (8, 10) and code.isalnum():
             return code
         if self.accept_recovery_code:
             raise forms.ValidationError(
-                "Enter the 6 digits from your authenticator app, or an 8-character recovery code."
+                "Enter the 6 digits from your authenticator app, or a 10-character recovery code."
             )
         raise forms.ValidationError("Enter the 6 digits your authenticator app shows.")
 

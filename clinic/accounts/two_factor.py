@@ -1,8 +1,10 @@
 """Two-factor sign-in: who must pass a second factor, and the devices that provide it.
 
-After the password, a prescriber or registry admin (settings.TWO_FACTOR_ROLES, and every
-superuser) must enter a code from an authenticator app (django-otp TOTP) or one of their
-one-time recovery codes (django-otp static tokens) before any page opens. Until then the
+After the password, every staff member (settings.TWO_FACTOR_ROLES: prescribers, clinical staff,
+pharmacists and registry admins; and every superuser) must enter a code from an authenticator
+app (django-otp TOTP), use one of their passkeys (django-otp-webauthn, clinic.accounts.passkeys)
+or one of their one-time recovery codes (stored hashed: clinic.accounts.models) before any page
+opens. Until then the
 session is signed in but not verified, and RequireSecondFactorMiddleware sends every request
 to the code page, or to the set-up page if the user has no authenticator yet.
 
@@ -27,16 +29,30 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.middleware import OTPMiddleware
 from django_otp.models import Device
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
+from clinic.accounts.models import (
+    RecoveryCode,
+    RecoveryCodeDevice,
+    hash_recovery_code,
+    random_recovery_code,
+)
 from clinic.accounts.roles import group_names_sql, remember_roles, roles_of
 
 AUTHENTICATOR_NAME = "Authenticator app"
 RECOVERY_NAME = "Recovery codes"
 
-# Pages a signed-in but unverified user may open: the two steps themselves, and signing out.
-OPEN_BEFORE_SECOND_FACTOR = {"accounts:two-factor-setup", "accounts:two-factor-verify", "logout"}
+# Pages a signed-in but unverified user may open: the two steps themselves, signing in with a
+# passkey (the passkey is that second factor), and signing out.
+OPEN_BEFORE_SECOND_FACTOR = {
+    "accounts:two-factor-setup",
+    "accounts:two-factor-verify",
+    "otp_webauthn:credential-authentication-begin",
+    "otp_webauthn:credential-authentication-complete",
+    "otp_webauthn:js-i18n-catalog",
+    "logout",
+}
 
 
 def requires_second_factor(user) -> bool:
@@ -62,12 +78,16 @@ def pending_authenticator(user) -> TOTPDevice:
     return device
 
 
-def recovery_device_of(user) -> StaticDevice | None:
-    return StaticDevice.objects.filter(user=user, name=RECOVERY_NAME).first()
+def recovery_device_of(user) -> RecoveryCodeDevice | None:
+    return RecoveryCodeDevice.objects.filter(user=user).first()
 
 
 def recovery_codes_left(user) -> int:
-    return StaticToken.objects.filter(device__user=user, device__name=RECOVERY_NAME).count()
+    return RecoveryCode.objects.filter(device__user=user).count()
+
+
+def passkeys_of(user) -> list[WebAuthnCredential]:
+    return list(WebAuthnCredential.objects.filter(user=user, confirmed=True).order_by("pk"))
 
 
 @transaction.atomic
@@ -81,22 +101,32 @@ def confirm_authenticator(device: TOTPDevice) -> list[str]:
 
 @transaction.atomic
 def new_recovery_codes(user) -> list[str]:
-    """Replace the user's recovery codes with a fresh set; the old ones stop working at once."""
-    device, _ = StaticDevice.objects.get_or_create(
-        user=user, name=RECOVERY_NAME, defaults={"confirmed": True}
+    """Replace the user's recovery codes with a fresh set; the old ones stop working at once.
+
+    The codes are returned to be shown once; only their hashes are stored."""
+    device, _ = RecoveryCodeDevice.objects.get_or_create(
+        user=user, defaults={"name": RECOVERY_NAME, "confirmed": True}
     )
-    device.token_set.all().delete()
-    codes = [StaticToken.random_token() for _ in range(settings.RECOVERY_CODE_COUNT)]
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    device.codes.all().delete()
+    codes = [random_recovery_code() for _ in range(settings.RECOVERY_CODE_COUNT)]
+    RecoveryCode.objects.bulk_create(
+        RecoveryCode(device=device, digest=hash_recovery_code(code)) for code in codes
+    )
     device.save()  # a history row: "recovery codes replaced", by whom and when
     return codes
 
 
 @transaction.atomic
 def reset_second_factor(user) -> int:
-    """Remove a user's authenticator and recovery codes (a lost phone); they set up anew."""
+    """Remove a user's authenticator, passkeys and recovery codes (a lost phone or key); they
+    set up anew."""
     removed = 0
-    for device in [*TOTPDevice.objects.filter(user=user), *StaticDevice.objects.filter(user=user)]:
+    devices = [
+        *TOTPDevice.objects.filter(user=user),
+        *RecoveryCodeDevice.objects.filter(user=user),
+        *WebAuthnCredential.objects.filter(user=user),
+    ]
+    for device in devices:
         device.delete()
         removed += 1
     return removed
@@ -121,7 +151,8 @@ def normalise_code(raw: str) -> str:
 
 
 def display_recovery_code(code: str) -> str:
-    return f"{code[:4]}-{code[4:]}"
+    half = len(code) // 2
+    return f"{code[:half]}-{code[half:]}"
 
 
 class RequireSecondFactorMiddleware:

@@ -4,7 +4,7 @@ un-namespaced names, which Django reverses itself; ours are under "accounts:".""
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from clinic.accounts import views
+from clinic.accounts import passkeys, views
 from clinic.accounts.forms import ClinicLoginForm
 
 app_name = "accounts"
@@ -19,6 +19,11 @@ urlpatterns = [
         views.replace_recovery_codes,
         name="two-factor-recovery-codes",
     ),
+    path(
+        "accounts/two-factor/passkeys/<int:pk>/remove/",
+        views.remove_passkey,
+        name="two-factor-passkey-remove",
+    ),
 ]
 
 # Included without a namespace: Django's views reverse "login", "password_reset_done", ...
@@ -31,4 +36,5 @@ sign_in_urlpatterns = [
         name="login",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/passkeys/", include(passkeys)),
 ]

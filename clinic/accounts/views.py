@@ -1,5 +1,5 @@
 """Signing in: the role-based home redirect, and the second step: set up an authenticator,
-enter a code, manage recovery codes.
+enter a code (or use a passkey: clinic.accounts.passkeys), manage recovery codes and passkeys.
 
 A wrong code counts as a failed sign-in: it is sent as Django's user_login_failed signal, so
 django-axes logs it (AccessFailureLog: username, address, time) and pauses the username and
@@ -16,10 +16,11 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_login_failed
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.formats import time_format
 from django.utils.timezone import localtime
 from django.views.decorators.http import require_POST
+from django_otp_webauthn.models import WebAuthnCredential
 
 from clinic.accounts.forms import SecondFactorCodeForm
 from clinic.accounts.navigation import START_PAGE_BY_ROLE
@@ -31,6 +32,7 @@ from clinic.accounts.two_factor import (
     display_recovery_code,
     grouped_base32,
     new_recovery_codes,
+    passkeys_of,
     pending_authenticator,
     recovery_codes_left,
     recovery_device_of,
@@ -150,19 +152,34 @@ def verify(request):
     return render(
         request,
         "registration/two_factor_verify.html",
-        {"form": form, "next": safe_next(request)},
+        {"form": form, "next": safe_next(request), "has_passkey": bool(passkeys_of(user))},
     )
 
 
 @second_factor_role_required
 def manage(request):
-    """What protects this account: the authenticator, and how many recovery codes are left."""
+    """What protects this account: the authenticator, passkeys, and how many recovery codes
+    are left."""
     user = request.user
     return render(
         request,
         "registration/two_factor_manage.html",
-        {"authenticator": authenticator_of(user), "codes_left": recovery_codes_left(user)},
+        {
+            "authenticator": authenticator_of(user),
+            "passkeys": passkeys_of(user),
+            "codes_left": recovery_codes_left(user),
+        },
     )
+
+
+@second_factor_role_required
+@require_POST
+def remove_passkey(request, pk: int):
+    """Remove one of the user's own passkeys (another user's answers 404)."""
+    passkey = get_object_or_404(WebAuthnCredential, pk=pk, user=request.user)
+    passkey.delete()
+    messages.success(request, f"The passkey “{passkey.name}” was removed.")
+    return redirect("accounts:two-factor-manage")
 
 
 @second_factor_role_required

@@ -16,6 +16,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 import clinic.settings as production_settings
+from tests.second_factor import mark_verified
 
 LOGIN = "/accounts/login/"
 
@@ -26,10 +27,22 @@ def _login(client, username, password, ip="203.0.113.7"):
     )
 
 
-def test_a_correct_sign_in_lands_on_the_role_start_page(client, nurse, password):
+def _staff_login(client, user, password):
+    """The password through the form, then the second factor as if the code was entered."""
+    _login(client, user.username, password)
+    mark_verified(client, user)
+
+
+def test_a_correct_sign_in_lands_on_the_role_start_page(client, patient, password):
+    response = _login(client, patient.username, password)
+    assert response.status_code == 302
+    assert client.get(response.url).url == reverse("portal:home")
+
+
+def test_a_correct_staff_sign_in_asks_for_the_second_factor_first(client, nurse, password):
     response = _login(client, nurse.username, password)
     assert response.status_code == 302
-    assert client.get(response.url).url == reverse("staff:worklist")
+    assert client.get(response.url).url.startswith(reverse("accounts:two-factor-setup"))
 
 
 def test_a_wrong_password_is_refused_with_a_message(client, nurse):
@@ -101,7 +114,7 @@ def test_the_session_key_changes_at_sign_in(client, nurse, password):
 def test_a_staff_session_ends_after_15_idle_minutes(client, nurse, password):
     start = datetime.datetime.now(tz=datetime.UTC)
     with time_machine.travel(start, tick=False):
-        _login(client, nurse.username, password)
+        _staff_login(client, nurse, password)
     # Activity keeps it alive: 14 minutes, then another 14.
     with time_machine.travel(start + datetime.timedelta(minutes=14), tick=False):
         assert client.get(reverse("staff:worklist")).status_code == 200
@@ -117,7 +130,7 @@ def test_a_staff_session_ends_after_15_idle_minutes(client, nurse, password):
 def test_the_idle_limit_is_configurable(client, nurse, password):
     start = datetime.datetime.now(tz=datetime.UTC)
     with time_machine.travel(start, tick=False):
-        _login(client, nurse.username, password)
+        _staff_login(client, nurse, password)
     with time_machine.travel(start + datetime.timedelta(minutes=6), tick=False):
         assert client.get(reverse("staff:worklist")).status_code == 302
 
@@ -125,7 +138,7 @@ def test_the_idle_limit_is_configurable(client, nurse, password):
 def test_a_session_ends_after_the_absolute_lifetime_even_when_busy(client, nurse, password):
     start = datetime.datetime.now(tz=datetime.UTC)
     with time_machine.travel(start, tick=False):
-        _login(client, nurse.username, password)
+        _staff_login(client, nurse, password)
     for minutes in range(10, 12 * 60 + 20, 10):
         with time_machine.travel(start + datetime.timedelta(minutes=minutes), tick=False):
             response = client.get(reverse("staff:worklist"))

@@ -70,7 +70,7 @@ def the_patient(personas):
 
 
 PRESCRIBER = {"prescriber"}
-SECOND_FACTOR = {"prescriber", "registry_admin"}  # settings.TWO_FACTOR_ROLES
+SECOND_FACTOR = {"prescriber", "nurse", "pharmacist", "registry_admin"}  # TWO_FACTOR_ROLES
 
 # url name -> (reverse kwargs, or a function of the personas giving them; {role: answer to GET})
 TABLE = {
@@ -84,6 +84,22 @@ TABLE = {
     "accounts:two-factor-setup": ({}, only(SECOND_FACTOR, allowed="to accounts:two-factor-manage")),
     "accounts:two-factor-verify": ({}, only(SECOND_FACTOR, allowed=HOME)),
     "accounts:two-factor-recovery-codes": ({}, only(SECOND_FACTOR, allowed=NOT_ALLOWED)),
+    "accounts:two-factor-passkey-remove": ({"pk": 1}, only(SECOND_FACTOR, allowed=NOT_ALLOWED)),
+    # Passkeys (django-otp-webauthn): JSON ceremonies answered to POST only.
+    "otp_webauthn:credential-registration-begin": ({}, only(SECOND_FACTOR, allowed=NOT_ALLOWED)),
+    "otp_webauthn:credential-registration-complete": (
+        {},
+        only(SECOND_FACTOR, allowed=NOT_ALLOWED),
+    ),
+    "otp_webauthn:credential-authentication-begin": (
+        {},
+        only(SECOND_FACTOR, allowed=NOT_ALLOWED),
+    ),
+    "otp_webauthn:credential-authentication-complete": (
+        {},
+        only(SECOND_FACTOR, allowed=NOT_ALLOWED),
+    ),
+    "otp_webauthn:js-i18n-catalog": ({}, everyone(OK)),
     "password_reset": ({}, everyone(OK)),
     "password_reset_done": ({}, everyone(OK)),
     "password_reset_confirm": ({"uidb64": "MQ", "token": "set-password"}, everyone(OK)),

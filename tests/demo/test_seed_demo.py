@@ -52,7 +52,7 @@ def test_the_demo_prescriber_finishes_signing_in_with_the_code_demo_code_prints(
     capsys.readouterr()
     call_command("demo_code")
     printed = dict(line.split()[:2] for line in capsys.readouterr().out.splitlines())
-    assert set(printed) == {"prescriber", "registryadmin"}
+    assert set(printed) == {"prescriber", "nurse", "pharmacist", "registryadmin"}
     client = Client()
     client.post("/accounts/login/", {"username": "prescriber", "password": DEMO_PASSWORD})
     response = client.post(reverse("accounts:two-factor-verify"), {"code": printed["prescriber"]})

@@ -26,6 +26,12 @@ CASE_CHECKS = {
     "test_another_pharmacys_record_answers_404_and_stays_as_it_was": OTHERS_RECORD,
     "test_each_page_of_a_patient_logs_one_access_for_that_patient": "Access log: every page "
     "naming a patient, course or flag logs one access",
+    "test_role_signs_in_to_own_start_page_and_nav": "Sign-in through the real forms in Chromium, "
+    "each role (every staff role with its second factor)",
+    "test_a_staff_member_adds_a_passkey_and_signs_in_with_it_instead_of_a_code": "Passkeys in "
+    "Chromium: each staff role adds one and signs in with it",
+    "test_a_role_that_must_is_sent_to_set_up_before_any_page_opens": "Two-factor: every staff "
+    "role is held at the second factor before any page",
 }
 KEYBOARD_MODULE = "tests/browser/test_keyboard_only.py"
 

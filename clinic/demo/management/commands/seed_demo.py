@@ -156,7 +156,7 @@ class Command(BaseCommand):
         for username, first, last, role, _staff in DEMO_ACCOUNTS:
             self.stdout.write(f"  {role.value:<15} {username:<14} ({first} {last})")
         self.stdout.write(
-            "Prescriber and registry admin sign in with a second factor: add the key "
+            "Every staff account signs in with a second factor: add the key "
             f"{grouped_base32(bytes.fromhex(DEMO_TOTP_KEY))} to an authenticator app, "
             "or run `make demo-code`."
         )
