@@ -42,6 +42,8 @@ OWNER = {
     # the id alone, or with another patient's ID, is 404 (the test below).
     "pharmacy:dispense": "registry_id",
     "pharmacy:reverse": "pharmacy",
+    # A user's own passkey; another user's answers 404 (tests/accounts/test_passkey_rules.py).
+    "accounts:two-factor-passkey-remove": "user",
 }
 # Pages that take no POST at all answer it with 405 before looking anything up.
 GET_ONLY = {"staff:course-prescribe-check"}
