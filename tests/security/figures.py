@@ -12,6 +12,9 @@ import pytest
 FIGURES = pytest.StashKey[dict]()
 
 OTHERS_RECORD = "Object URLs: another patient's or pharmacy's record answers 404"
+REDIRECTS = (
+    "Redirects: every view that follows `next`, given an address elsewhere, stays on this site"
+)
 # test function -> what its cases check, in the order they are printed.
 CASE_CHECKS = {
     "test_each_role_gets_the_answer_the_table_gives": "Permission matrix, GET (URL x role)",
@@ -30,6 +33,10 @@ CASE_CHECKS = {
     "each role (every staff role with its second factor)",
     "test_a_staff_member_adds_a_passkey_and_signs_in_with_it_instead_of_a_code": "Passkeys in "
     "Chromium: each staff role adds one and signs in with it",
+    "test_the_flag_acknowledgement_goes_back_to_the_course_not_elsewhere": REDIRECTS,
+    "test_the_second_factor_code_page_goes_home_not_elsewhere": REDIRECTS,
+    "test_the_sign_in_page_goes_to_the_start_page_not_elsewhere": REDIRECTS,
+    "test_the_passkey_sign_in_goes_home_not_elsewhere": REDIRECTS,
     "test_a_role_that_must_is_sent_to_set_up_before_any_page_opens": "Two-factor: every staff "
     "role is held at the second factor before any page",
 }

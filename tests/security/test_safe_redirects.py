@@ -4,6 +4,7 @@ with addresses that lead elsewhere; and no view reads `next` but through safe_ne
 
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.urls import reverse
@@ -83,3 +84,26 @@ def test_no_view_reads_next_but_through_safe_next():
         if reads.search(path.read_text()) and path.name != "redirects.py"
     ]
     assert found == []
+
+
+@pytest.mark.parametrize("elsewhere", ELSEWHERE)
+def test_the_passkey_sign_in_goes_home_not_elsewhere(rf, nurse, elsewhere):
+    """django-otp-webauthn's completion view reads `next` itself (its own allowed-host check);
+    where it sends the browser after a passkey is this site's home for every address above."""
+    from clinic.accounts.passkeys import PasskeySignIn
+
+    request = rf.post("/", QUERY_STRING=f"next={quote(elsewhere)}")
+    request.user = nurse
+    view = PasskeySignIn()
+    view.request = request
+    assert view.get_success_url() == "/"
+
+
+def test_the_passkey_sign_in_follows_a_path_of_this_site(rf, nurse):
+    from clinic.accounts.passkeys import PasskeySignIn
+
+    request = rf.post("/", QUERY_STRING="next=/staff/patients/")
+    request.user = nurse
+    view = PasskeySignIn()
+    view.request = request
+    assert view.get_success_url() == "/staff/patients/"
