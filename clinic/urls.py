@@ -1,4 +1,5 @@
-"""The project's URLs: each room's own list, nothing else (docs/ARCHITECTURE.md)."""
+"""The project's URLs: each room's own list, nothing else (docs/ARCHITECTURE.md), and the
+error handler that answers 503 while the database is away."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -18,3 +19,5 @@ urlpatterns = [
     path("", include("clinic.reminders.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "clinic.reminders.views.server_error"
