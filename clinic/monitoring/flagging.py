@@ -20,6 +20,10 @@ only when it is a new finding:
 - MOOD_SCREEN, POSITIVE_PREGNANCY: subject = the visit or test: each positive screen or test
   is its own finding; the same one never raises twice.
 - FOLLOW_UP_OVERDUE: subject = the planned date: a newly planned date missed is a new finding.
+- Lab alerts (R19: TRIGLYCERIDES_ABOVE_800 and _500, LIVER_ENZYMES_ABOVE_3X,
+  CHOLESTEROL_ABOVE_300): subject = the visit, whose labs are the finding; a value past the
+  800 line raises that flag and not the 500 one too. Planned courses count as well as active
+  ones: baseline labs are drawn before the first dose.
 """
 
 from __future__ import annotations
@@ -43,6 +47,21 @@ SELECT {select}
 {where_course}
 ON CONFLICT DO NOTHING
 """
+
+# The visits whose labs may raise a lab alert: of a planned or active course.
+_LAB_VISITS = """FROM dosing_treatmentcourse c JOIN clinic_visit v ON v.course_id = c.id
+        WHERE c.status IN ('planned', 'active')"""
+
+
+def _lab_columns(what: str, value: str, unit: str) -> str:
+    """The flag's columns for a lipid alert: "Triglycerides 812.00 mg/dL on 2027-03-01 (R19)"."""
+    return (
+        f"CAST(v.id AS TEXT), %(now)s, '{what} ' || CAST({value} AS TEXT) || ' ' || {unit} || "
+        "' on ' || CAST(v.visit_date AS TEXT) || ' (R19)', '', ''"
+    )
+
+
+_TRIGLYCERIDES = _lab_columns("Triglycerides", "v.triglycerides", "v.triglycerides_unit")
 
 # kind -> (SELECT columns after course_id and kind, FROM/WHERE). %(now)s etc. are parameters.
 QUERIES: dict[FlagKind, tuple[str, str]] = {
@@ -86,6 +105,29 @@ QUERIES: dict[FlagKind, tuple[str, str]] = {
         "CAST(v.visit_date AS TEXT) || ' (R20)', '', ''",
         """FROM dosing_treatmentcourse c JOIN clinic_visit v ON v.course_id = c.id
         WHERE c.status = 'active' AND v.phq2_interest + v.phq2_mood >= %(phq2_positive_at)s""",
+    ),
+    FlagKind.TRIGLYCERIDES_ABOVE_800: (
+        _TRIGLYCERIDES,
+        f"""{_LAB_VISITS} AND v.triglycerides > CASE v.triglycerides_unit
+            WHEN 'mmol/L' THEN %(tg_urgent_mmol)s ELSE %(tg_urgent_mg)s END""",
+    ),
+    FlagKind.TRIGLYCERIDES_ABOVE_500: (
+        _TRIGLYCERIDES,
+        f"""{_LAB_VISITS} AND v.triglycerides > CASE v.triglycerides_unit
+            WHEN 'mmol/L' THEN %(tg_alert_mmol)s ELSE %(tg_alert_mg)s END
+          AND v.triglycerides <= CASE v.triglycerides_unit
+            WHEN 'mmol/L' THEN %(tg_urgent_mmol)s ELSE %(tg_urgent_mg)s END""",
+    ),
+    FlagKind.LIVER_ENZYMES_ABOVE_3X: (
+        "CAST(v.id AS TEXT), %(now)s, 'ALT ' || COALESCE(CAST(v.alt AS TEXT), '-') || "
+        "', AST ' || COALESCE(CAST(v.ast AS TEXT), '-') || ' U/L on ' || "
+        "CAST(v.visit_date AS TEXT) || ' (R19)', '', ''",
+        f"{_LAB_VISITS} AND (v.alt > %(liver_alert)s OR v.ast > %(liver_alert)s)",
+    ),
+    FlagKind.CHOLESTEROL_ABOVE_300: (
+        _lab_columns("Total cholesterol", "v.total_cholesterol", "v.cholesterol_unit"),
+        f"""{_LAB_VISITS} AND v.total_cholesterol > CASE v.cholesterol_unit
+            WHEN 'mmol/L' THEN %(chol_alert_mmol)s ELSE %(chol_alert_mg)s END""",
     ),
     # Not limited to active courses: the positive test itself stops the course (R18).
     FlagKind.POSITIVE_PREGNANCY: (
@@ -158,6 +200,13 @@ def flag_params(today: datetime.date, course_id: int | None = None) -> dict:
         # The thresholds as parameters (clinic.monitoring.thresholds), never written into SQL.
         "nodule_left_percent": 100 - thresholds.NODULE_FALL_PERCENT,
         "phq2_positive_at": thresholds.PHQ2_POSITIVE_AT,
+        "tg_urgent_mg": thresholds.TRIGLYCERIDES_URGENT_ABOVE["mg/dL"],
+        "tg_urgent_mmol": thresholds.TRIGLYCERIDES_URGENT_ABOVE["mmol/L"],
+        "tg_alert_mg": thresholds.TRIGLYCERIDES_ALERT_ABOVE["mg/dL"],
+        "tg_alert_mmol": thresholds.TRIGLYCERIDES_ALERT_ABOVE["mmol/L"],
+        "liver_alert": thresholds.LIVER_ENZYME_ALERT_ABOVE,
+        "chol_alert_mg": thresholds.CHOLESTEROL_ALERT_ABOVE["mg/dL"],
+        "chol_alert_mmol": thresholds.CHOLESTEROL_ALERT_ABOVE["mmol/L"],
     }
 
 

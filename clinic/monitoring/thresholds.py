@@ -36,6 +36,22 @@ LAB_LIMITS: dict[tuple[str, str], tuple[Decimal, Decimal | None]] = {
 }
 
 
+# R19 alerts: a value past one of these lines raises a course flag (clinic.monitoring.flagging),
+# when the visit is saved and in the nightly run. "Above" means strictly above. The mmol/L lines
+# are the mg/dL lines converted (triglycerides 1 mmol/L = 88.57 mg/dL, total cholesterol
+# 1 mmol/L = 38.67 mg/dL) and rounded to the 2 decimals the visit form keeps. Sources in
+# docs/CLINICAL_RULES.md ("Lab alerts").
+# Fasting triglycerides above 800 mg/dL: the prescribing information's level for acute
+# pancreatitis; above 500 mg/dL: the commonly used level for acting on the dose.
+TRIGLYCERIDES_URGENT_ABOVE = {"mg/dL": Decimal(800), "mmol/L": Decimal("9.03")}
+TRIGLYCERIDES_ALERT_ABOVE = {"mg/dL": Decimal(500), "mmol/L": Decimal("5.65")}
+# ALT or AST above 3 times the upper reference limit (LAB_LIMITS: 40 U/L), i.e. above 120 U/L.
+LIVER_ENZYME_ALERT_TIMES_LIMIT = 3
+LIVER_ENZYME_ALERT_ABOVE = LIVER_ENZYME_ALERT_TIMES_LIMIT * LAB_LIMITS[("alt", "U/L")][0]
+# Total cholesterol above 300 mg/dL: markedly raised (the high line is 200 mg/dL).
+CHOLESTEROL_ALERT_ABOVE = {"mg/dL": Decimal(300), "mmol/L": Decimal("7.76")}
+
+
 def nodules_fell_enough(baseline: int, count: int) -> bool:
     """R9 in whole numbers, exactly as the flag's SQL: count < 30% of a baseline above 0."""
     return baseline > 0 and 100 * count < (100 - NODULE_FALL_PERCENT) * baseline

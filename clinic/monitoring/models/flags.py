@@ -1,4 +1,4 @@
-"""Course flags: what the prescriber must look at (R8, R9, R14, R18, R20)."""
+"""Course flags: what the prescriber must look at (R8, R9, R14, R18, R19, R20)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,13 @@ class FlagKind(models.TextChoices):
     # Ordered by urgency (most urgent first); the worklist sorts on URGENCY below.
     POSITIVE_PREGNANCY = "positive_pregnancy", "Positive pregnancy test"
     MOOD_SCREEN = "mood_screen", "Positive mood screen"
+    TRIGLYCERIDES_ABOVE_800 = "triglycerides_above_800", "Triglycerides above 800 mg/dL"
     DOSE_ABOVE_CEILING = "dose_above_ceiling", "Dose above 2 mg/kg/day for the latest weight"
+    TRIGLYCERIDES_ABOVE_500 = "triglycerides_above_500", "Triglycerides above 500 mg/dL"
+    LIVER_ENZYMES_ABOVE_3X = "liver_enzymes_above_3x", "ALT or AST above 3 times the limit"
     REACHED_20_WEEKS = "reached_20_weeks", "Reached 20 weeks"
     NODULES_DOWN_70 = "nodules_down_70", "Nodule count down more than 70%"
+    CHOLESTEROL_ABOVE_300 = "cholesterol_above_300", "Total cholesterol above 300 mg/dL"
     FOLLOW_UP_OVERDUE = "follow_up_overdue", "Follow-up overdue"
     APPROACHING_20_WEEKS = "approaching_20_weeks", "Approaching 20 weeks (week 18)"
 
