@@ -24,6 +24,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
+from dosing.baseline_labs import (  # noqa: F401 - re-exported: rules is where callers look
+    BASELINE_LABS_WITHIN_DAYS,
+    BaselineLabs,
+    baseline_lab_reasons,
+)
 from dosing.products import (  # noqa: F401 - re-exported: rules is where callers look
     LABEL_TABLE_MG_PER_KG,
     LABEL_TABLE_WEIGHTS_KG,
@@ -349,6 +354,8 @@ class Snapshot:
     latest_weight_kg: Decimal
     pharmacy: PharmacyOnFile | None = None  # None: asked by a page, not at a counter
     open_prescriptions: int = 0  # undispensed, not voided: the new one replaces them
+    # R19 for a course's first prescription; None: no labs on file (refused).
+    baseline_labs: BaselineLabs | None = None
 
 
 @dataclass(frozen=True)
@@ -501,6 +508,14 @@ def decide(snap: Snapshot) -> Decision:
         )
         refusals.extend(reasons)
         refusals.extend(confirmation_reasons(snap.confirmations, on))
+
+    # R19: baseline lipids and liver tests before a course's first prescription. Not asked
+    # again at dispensing: what was drawn cannot be undrawn, and the reason given instead is
+    # kept on the prescription.
+    if not dispensing and not course.has_earlier_prescriptions:
+        reasons, notes = baseline_lab_reasons(snap.baseline_labs, supply.written_on)
+        refusals.extend(reasons)
+        warnings.extend(notes)
 
     # R13: one supply at a time.
     for live in snap.live_supplies:

@@ -211,14 +211,17 @@ def prescribe(
     mg_per_dose: int,
     doses_per_day: int,
     days_supply: int,
+    baseline_labs: rules.BaselineLabs,
     replace_reason: str = "",
 ) -> Prescription:
     """Write one month's prescription, or refuse with every reason at once.
 
-    `weight_kg` is the latest recorded weight (R6), passed in by the caller (visits are
-    recorded by the monitoring app, which dosing never imports). A prescription not yet dispensed
-    is replaced (voided). A dispensed supply that still covers more than a week is replaced only
-    with `replace_reason` (a dose change mid-month): it stops counting from today.
+    `weight_kg` is the latest recorded weight (R6) and `baseline_labs` the lipids and liver
+    tests on file (R19, asked before a course's first prescription), both passed in by the
+    caller (visits are recorded by the monitoring app, which dosing never imports). A
+    prescription not yet dispensed is replaced (voided). A dispensed supply that still covers
+    more than a week is replaced only with `replace_reason` (a dose change mid-month): it stops
+    counting from today.
     """
     with transaction.atomic():
         course = _lock_course(course)
@@ -231,6 +234,7 @@ def prescribe(
             doses_per_day=doses_per_day,
             days_supply=days_supply,
             replacing=bool(replace_reason.strip()),
+            baseline_labs=baseline_labs,
         )
         reasons = list(check.refusals)
         if not has_role(by, Role.PRESCRIBER):
@@ -265,6 +269,9 @@ def prescribe(
             "doses_per_day": doses_per_day,
             "weight_kg": str(weight_kg),
             "days_supply": days_supply,
+            "lipids_on": str(baseline_labs.lipids_on or ""),
+            "liver_tests_on": str(baseline_labs.liver_tests_on or ""),
+            "labs_not_needed_because": baseline_labs.not_needed_because[:100],
         },
     )
 
@@ -321,6 +328,7 @@ def prescription_decision(
     doses_per_day,
     days_supply,
     replacing: bool = False,
+    baseline_labs: rules.BaselineLabs | None = None,
 ) -> tuple[rules.RegimenCheck, rules.Decision]:
     """The regimen check (capsules, ceiling, usual range) with the one decision's refusals and
     warnings added: what the live check shows and what prescribe() enforces."""
@@ -350,6 +358,7 @@ def prescription_decision(
         on=on,
         weight_kg=Decimal(weight_kg),
         replacing=replacing,
+        baseline_labs=baseline_labs,
     )
     decision = rules.decide(snap)
     # The ceiling reason comes once: the regimen check words it for the weight given.

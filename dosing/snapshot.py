@@ -53,6 +53,7 @@ def snapshot(
     weight_kg: Decimal | None = None,
     exclude_prescription: int | None = None,
     replacing: bool = False,
+    baseline_labs: rules.BaselineLabs | None = None,
 ) -> rules.Snapshot:
     """What holds on `on` for this course's patient, as plain values for rules.decide.
 
@@ -112,6 +113,7 @@ def snapshot(
         latest_weight_kg=Decimal(weight_kg) if weight_kg is not None else course.current_weight_kg,
         pharmacy=_pharmacy_on_file(pharmacy),
         open_prescriptions=opened,
+        baseline_labs=baseline_labs,
     )
 
 

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from dosing import services
+from dosing.rules import BaselineLabs
 from registry.models import (
     MonthlyConfirmation,
     Patient,
@@ -112,17 +113,53 @@ def start_course(prescriber):
     return start
 
 
+def draw_baseline_labs(patient, *, by, on=None, **labs):
+    """A visit with fasting lipids and liver tests (R19), all within the limits unless `labs`
+    says otherwise: what the prescribing page reads as the baseline labs."""
+    from clinic.monitoring.models import Visit
+
+    values = {
+        "triglycerides": Decimal(120),
+        "triglycerides_unit": "mg/dL",
+        "total_cholesterol": Decimal(180),
+        "cholesterol_unit": "mg/dL",
+        "alt": 25,
+        "ast": 22,
+        **labs,
+    }
+    return Visit.objects.create(
+        patient=patient,
+        visit_date=on or TODAY,
+        weight_kg=Decimal(70),
+        nodule_count=10,
+        phq2_interest=0,
+        phq2_mood=0,
+        recorded_by=by,
+        **values,
+    )
+
+
+def labs_drawn(day) -> BaselineLabs:
+    """Baseline lipids and liver tests (R19) drawn on `day`, as the visits would hold them."""
+    return BaselineLabs(lipids_on=day, liver_tests_on=day)
+
+
 @pytest.fixture
 def prescribe(prescriber):
-    def write(course, *, mg=30, per_day=2, days=30, weight=None, on=None):
+    """Write a prescription through the service; the baseline labs (R19) were drawn the day it
+    is written unless `labs` says otherwise (tests/dosing/test_baseline_labs.py tests them)."""
+
+    def write(course, *, mg=30, per_day=2, days=30, weight=None, on=None, labs=None):
+        day = on or TODAY
         return services.prescribe(
             course,
             by=prescriber,
-            prescribed_on=on or TODAY,
+            prescribed_on=day,
             weight_kg=Decimal(weight or course.baseline_weight_kg),
             mg_per_dose=mg,
             doses_per_day=per_day,
             days_supply=days,
+            baseline_labs=labs or labs_drawn(day),
         )
 
     return write

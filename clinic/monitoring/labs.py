@@ -6,7 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import Max, Q
+
+from clinic.monitoring.models import Visit
 from clinic.monitoring.thresholds import LAB_LIMITS
+from dosing import rules
 
 LIMITS = LAB_LIMITS
 LABELS = {
@@ -55,3 +59,16 @@ def labs_of(visit) -> list[LabValue]:
     if visit.ast is not None:
         found.append(assess("ast", visit.ast, "U/L"))
     return found
+
+
+def baseline_labs_of(patient, *, not_needed_because: str = "") -> rules.BaselineLabs:
+    """What the visits hold for R19 before a course's first prescription (one query): the
+    latest day fasting lipids (triglycerides and total cholesterol) and liver tests (ALT and
+    AST) were each recorded together at a visit."""
+    both_lipids = Q(triglycerides__isnull=False, total_cholesterol__isnull=False)
+    both_liver = Q(alt__isnull=False, ast__isnull=False)
+    found = Visit.objects.filter(patient=patient).aggregate(
+        lipids_on=Max("visit_date", filter=both_lipids),
+        liver_tests_on=Max("visit_date", filter=both_liver),
+    )
+    return rules.BaselineLabs(**found, not_needed_because=not_needed_because)

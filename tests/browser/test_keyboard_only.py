@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 
 from clinic.portal.content import QUESTIONS
 from registry.models import MonthlyConfirmation
-from tests.course_fixtures import TODAY
+from tests.course_fixtures import TODAY, draw_baseline_labs
 from tests.portal import builders
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -165,6 +165,7 @@ def test_a_nurse_records_a_visit_with_the_keyboard_alone(
 def test_a_prescriber_prescribes_with_the_keyboard_alone(
     page: Page, live_server, prescriber, male_patient, start_course
 ):
+    draw_baseline_labs(male_patient, by=prescriber)
     course = start_course(male_patient)
     sign_in_as(page, live_server, prescriber)
     page.goto(live_server.url + reverse("staff:course-prescribe", args=[course.pk]))

@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from dosing.models import Dispense, TreatmentCourse
 from registry.models import Pharmacist
 from tests.browser.helpers import sign_in
+from tests.course_fixtures import draw_baseline_labs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,6 +43,7 @@ def test_prescriber_starts_a_course_and_prescribes_with_the_live_check(
     live_server, page: Page, console_errors, prescriber, male_patient, password
 ):
     assert not TreatmentCourse.objects.filter(patient=male_patient).exists()
+    draw_baseline_labs(male_patient, by=prescriber)  # R19: before the first prescription
     sign_in(page, live_server, prescriber, password, "staff:worklist")
 
     start_course_in_browser(page, live_server, male_patient, "Conventional capsules")
@@ -110,6 +112,7 @@ def test_prescriber_picks_the_35_mg_absorica_full_dose(
     live_server, page: Page, console_errors, prescriber, male_patient, password
 ):
     sign_in(page, live_server, prescriber, password, "staff:worklist")
+    draw_baseline_labs(male_patient, by=prescriber)
     start_course_in_browser(page, live_server, male_patient, "Absorica (10")
     course = TreatmentCourse.objects.get(patient=male_patient)
     assert course.formulation == "absorica"
@@ -195,4 +198,32 @@ def test_pharmacist_at_a_suspended_pharmacy_sees_why_and_no_button(
     expect(page.locator("body")).not_to_contain_text(male_patient.full_name)
     expect(page.get_by_role("button", name="Authorize dispense")).to_have_count(0)
     assert not Dispense.objects.filter(prescription=prescription).exists()
+    assert console_errors == []
+
+
+def test_without_baseline_labs_the_prescriber_gives_a_reason_in_the_browser(
+    live_server, page: Page, console_errors, prescriber, male_patient, start_course, password
+):
+    """R19 at the moment of writing: no baseline labs on file, so the first prescription is
+    refused with the reason; a reason typed instead lets it be written, and is kept with it."""
+    course = start_course(male_patient)
+    sign_in(page, live_server, prescriber, password, "staff:worklist")
+    page.goto(live_server.url + reverse("staff:course-prescribe", args=[course.pk]))
+    labs = page.get_by_test_id("baseline-labs")
+    expect(labs).to_contain_text("Fasting lipids (triglycerides and total cholesterol): none")
+    page.locator("#id_mg_per_dose").fill("30")
+    expect(page.locator("#dose-check")).to_contain_text("(R19)")
+    page.get_by_role("button", name="Prescribe", exact=True).click()
+    expect(page.get_by_role("alert").first).to_contain_text("needs baseline fasting lipids")
+    RESULTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(RESULTS / "prescribe-without-baseline-labs.png"), full_page=True)
+    assert not course.prescriptions.exists()
+
+    page.get_by_label("Baseline labs not on file: why they are not needed").fill(
+        "Drawn by the GP last week; letter on file"
+    )
+    page.get_by_role("button", name="Prescribe", exact=True).click()
+    expect(page).to_have_url(live_server.url + course.get_absolute_url())
+    prescription = course.prescriptions.get()
+    assert any("letter on file (R19)" in warning for warning in prescription.warnings)
     assert console_errors == []

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from dosing import rules
 from dosing.rules import (
     Action,
+    BaselineLabs,
     CourseOnFile,
     LiveSupply,
     PharmacyOnFile,
@@ -58,6 +59,14 @@ BASE = Snapshot(
     live_supplies=(),
     latest_weight_kg=Decimal(70),
     pharmacy=CERTIFIED,
+    baseline_labs=BaselineLabs(lipids_on=d(-3), liver_tests_on=d(-3)),
+)
+# A course's first prescription, written today by a page (no pharmacy).
+FIRST = replace(
+    BASE,
+    action=Action.PRESCRIBE,
+    pharmacy=None,
+    course=replace(COURSE, has_earlier_prescriptions=False),
 )
 # Can get pregnant, written under that category: negative tests 25 and 2 days ago, confirmed.
 PREGNANT_OK = replace(
@@ -79,6 +88,57 @@ def live(dispensed_offset: int, days: int = 30, daily: int = 60) -> LiveSupply:
 
 # (id naming the rule, snapshot, allowed, a text every refusal list must contain or "")
 CASES = [
+    ("R19 first prescription: lipids and liver tests 3 days old allowed", FIRST, True, ""),
+    (
+        "R19 first prescription: labs drawn 29 days before allowed",
+        replace(FIRST, baseline_labs=BaselineLabs(d(-29), d(-29))),
+        True,
+        "",
+    ),
+    (
+        "R19 first prescription: labs drawn 30 days before refused",
+        replace(FIRST, baseline_labs=BaselineLabs(d(-30), d(-3))),
+        False,
+        "fasting lipids (triglycerides and total cholesterol) drawn since 3 May 2026 (R19)",
+    ),
+    (
+        "R19 first prescription: no liver tests refused",
+        replace(FIRST, baseline_labs=BaselineLabs(lipids_on=d(-3))),
+        False,
+        "baseline liver tests (ALT and AST)",
+    ),
+    (
+        "R19 first prescription: nothing on file refused",
+        replace(FIRST, baseline_labs=None),
+        False,
+        "and liver tests",
+    ),
+    (
+        "R19 first prescription: labs dated after the prescription do not count",
+        replace(FIRST, baseline_labs=BaselineLabs(d(1), d(1))),
+        False,
+        "(R19)",
+    ),
+    (
+        "R19 first prescription: a reason instead of the labs allowed",
+        replace(
+            FIRST, baseline_labs=BaselineLabs(not_needed_because="Drawn at the GP 2 weeks ago")
+        ),
+        True,
+        "",
+    ),
+    (
+        "R19 not asked for a later prescription",
+        replace(FIRST, course=COURSE, baseline_labs=None),
+        True,
+        "",
+    ),
+    (
+        "R19 not asked again at dispensing",
+        replace(BASE, course=replace(COURSE, has_earlier_prescriptions=False), baseline_labs=None),
+        True,
+        "",
+    ),
     ("baseline: everything in order is dispensed", BASE, True, ""),
     ("R12 withdrawn patient refused", replace(BASE, patient_withdrawn=True), False, "(R12)"),
     (
@@ -354,6 +414,15 @@ def test_every_reason_comes_at_once():
     )
     reasons = decide(snap).refusals
     assert len(reasons) >= 4, reasons
+
+
+def test_a_reason_given_instead_of_the_baseline_labs_is_kept_as_a_warning():
+    labs = BaselineLabs(lipids_on=d(-3), not_needed_because="  Drawn at the GP\n2 weeks ago ")
+    decision = decide(replace(FIRST, baseline_labs=labs))
+    assert decision.allowed
+    assert decision.warnings == (
+        "Baseline labs not on file (liver tests (ALT and AST)): Drawn at the GP 2 weeks ago (R19).",
+    )
 
 
 def test_the_target_is_a_warning_and_150_a_refusal():

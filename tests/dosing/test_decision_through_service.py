@@ -177,6 +177,7 @@ def test_the_decision_table_through_the_service(snapshot, allowed, prescriber, p
             course,
             by=prescriber,
             prescribed_on=snapshot.on,
+            baseline_labs=snapshot.baseline_labs or rules.BaselineLabs(),
             weight_kg=snapshot.latest_weight_kg,
             mg_per_dose=int(snapshot.supply.mg_per_dose),
             doses_per_day=snapshot.supply.doses_per_day,

@@ -12,6 +12,7 @@ from django.db import connection
 
 from dosing import services
 from dosing.models import Dispense, RefusedAction
+from tests.course_fixtures import labs_drawn
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -81,6 +82,7 @@ def test_a_replacement_racing_a_dispense_has_one_consistent_outcome(
                 course,
                 by=prescriber,
                 prescribed_on=old.prescribed_on,
+                baseline_labs=labs_drawn(old.prescribed_on),
                 weight_kg=Decimal(70),
                 mg_per_dose=20,
                 doses_per_day=2,

@@ -16,7 +16,7 @@ from dosing import snapshot as dosing_snapshot
 from dosing.models import Dispense, Prescription, RefusedAction, TreatmentCourse
 from registry import services as registry_services
 from registry.models import Patient
-from tests.course_fixtures import TODAY, days_ago
+from tests.course_fixtures import TODAY, days_ago, labs_drawn
 
 
 def refused_at_counter(prescription, pharmacy, by, text):
@@ -78,6 +78,7 @@ def test_a_prescription_the_day_after_a_30_day_dispense_is_refused_unless_replac
         course,
         by=prescriber,
         prescribed_on=TODAY,
+        baseline_labs=labs_drawn(TODAY),
         weight_kg=Decimal(70),
         mg_per_dose=20,
         doses_per_day=2,
@@ -259,6 +260,7 @@ def test_past_150_mg_per_kg_is_refused_and_the_bar_shows_the_real_share(
             course,
             by=prescriber,
             prescribed_on=days_ago(start),
+            baseline_labs=labs_drawn(days_ago(start)),
             weight_kg=Decimal(50),
             mg_per_dose=50,
             doses_per_day=2,
@@ -277,6 +279,7 @@ def test_past_150_mg_per_kg_is_refused_and_the_bar_shows_the_real_share(
             course,
             by=prescriber,
             prescribed_on=TODAY,
+            baseline_labs=labs_drawn(TODAY),
             weight_kg=Decimal(50),
             mg_per_dose=10,
             doses_per_day=2,
@@ -298,6 +301,7 @@ def test_the_prescribing_check_warns_past_the_target(male_patient, start_course)
         mg_per_dose=Decimal(50),
         doses_per_day=2,
         days_supply=30,
+        baseline_labs=labs_drawn(TODAY),
     )
     # 3000 mg = 60 mg/kg: under the 120 mg/kg target, no warning.
     assert not any("(R7)" in w for w in check.warnings)

@@ -69,7 +69,8 @@ GROWTH = {
     "password_reset_complete": (),
     "reminders:healthz": (),  # SELECT 1 and the heartbeat row
     "staff:registry-admin-home": (),  # links into the admin
-    "accounts:two-factor-manage": (),  # the signed-in user's own two devices
+    "accounts:two-factor-manage": (),  # the user's own devices: app, passkeys (one query), codes
+    "otp_webauthn:js-i18n-catalog": (),  # the passkey script's translations: no database
     "portal:about": ("own_patient",),
     "staff:worklist": ("clinic_courses", "failed_reminders", "own_course"),
     "staff:worklist-section": ("clinic_courses",),  # open flags, a keyset page of them

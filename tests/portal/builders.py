@@ -17,7 +17,7 @@ from clinic.monitoring.models import Visit
 from dosing import services
 from dosing.models import Dispense
 from registry.models import Patient, PregnancyTest
-from tests.course_fixtures import confirm_month
+from tests.course_fixtures import confirm_month, labs_drawn
 
 TODAY = timezone.localdate()
 START_DAYS_AGO = 40
@@ -75,6 +75,7 @@ def build_course(prescriber, nurse, pharmacist, make_pharmacy, start_course):
                 course,
                 by=prescriber,
                 prescribed_on=day,
+                baseline_labs=labs_drawn(day),
                 weight_kg=Decimal(70),
                 mg_per_dose=doses[min(i, len(doses) - 1)],
                 doses_per_day=2,

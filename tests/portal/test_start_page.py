@@ -86,7 +86,7 @@ def test_the_pick_up_window_says_which_pharmacy_dispensed_it(client, patient, bu
 
 def test_an_open_window_says_until_when(client, patient, build_course, prescriber):
     from dosing import services
-    from tests.course_fixtures import confirm_month
+    from tests.course_fixtures import confirm_month, labs_drawn
 
     alex = patient.patient
     alex.risk_category = Patient.RiskCategory.CANNOT_GET_PREGNANT
@@ -97,6 +97,7 @@ def test_an_open_window_says_until_when(client, patient, build_course, prescribe
         course,
         by=prescriber,
         prescribed_on=TODAY,
+        baseline_labs=labs_drawn(TODAY),
         weight_kg=70,
         mg_per_dose=30,
         doses_per_day=2,

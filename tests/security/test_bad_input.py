@@ -17,6 +17,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.course_fixtures import labs_drawn
 from tests.factories import PatientFactory
 from tests.registry.test_enrolment import prior_rows
 
@@ -186,6 +187,7 @@ def test_dispensing_never_fails_on_bad_input(
         course,
         by=prescriber,
         prescribed_on=TODAY,
+        baseline_labs=labs_drawn(TODAY),
         weight_kg=course.baseline_weight_kg,
         mg_per_dose=30,
         doses_per_day=2,

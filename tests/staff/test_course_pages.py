@@ -10,12 +10,13 @@ from django.urls import reverse
 
 from dosing import snapshot as dosing_snapshot
 from dosing.models import Prescription, RefusedAction, TreatmentCourse
-from tests.course_fixtures import TODAY
+from tests.course_fixtures import TODAY, days_ago, draw_baseline_labs
 from tests.dosing.test_rules import LABEL_TABLE
 
 
 @pytest.fixture
-def course(male_patient, start_course):
+def course(male_patient, start_course, nurse):
+    draw_baseline_labs(male_patient, by=nurse)
     return start_course(male_patient)
 
 
@@ -129,6 +130,64 @@ def test_a_prescription_then_appears_on_the_course_page(client, prescriber, cour
     assert "30 mg morning (1 × 30 mg) + 30 mg evening (1 × 30 mg)" in page
 
 
+def prescribe_page(client, course, **extra):
+    return client.post(
+        reverse("staff:course-prescribe", args=[course.pk]),
+        {"mg_per_dose": "30", "doses_per_day": "2", "days_supply": "30", **extra},
+    )
+
+
+def test_the_first_prescription_shows_the_baseline_labs_on_file(client, prescriber, course):
+    client.force_login(prescriber)
+    page = client.get(reverse("staff:course-prescribe", args=[course.pk])).content.decode()
+    assert "baseline labs from the last 30 days (R19)" in page
+    assert f"drawn {TODAY:%-d %b %Y}" in page
+    assert 'name="labs_not_needed_because"' not in page  # nothing missing: no reason asked
+
+
+def test_without_baseline_labs_the_first_prescription_is_refused_and_a_reason_asked(
+    client, prescriber, male_patient, start_course, nurse
+):
+    draw_baseline_labs(male_patient, by=nurse, on=days_ago(40))  # too old
+    course = start_course(male_patient)
+    client.force_login(prescriber)
+    response = prescribe_page(client, course)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "needs baseline fasting lipids (triglycerides and total cholesterol) and liver" in page
+    assert 'name="labs_not_needed_because"' in page
+    assert not course.prescriptions.exists()
+    refusal = RefusedAction.objects.get(course=course)
+    assert "(R19)" in refusal.reasons[0]
+    assert refusal.details["lipids_on"] == str(days_ago(40))
+
+
+def test_a_reason_instead_of_the_baseline_labs_is_kept_with_the_prescription(
+    client, prescriber, male_patient, start_course
+):
+    course = start_course(male_patient)
+    client.force_login(prescriber)
+    response = prescribe_page(
+        client, course, labs_not_needed_because="Drawn by the GP on 2 Mar, letter on file"
+    )
+    assert response.status_code == 302
+    (prescription,) = course.prescriptions.all()
+    assert any(
+        "Drawn by the GP on 2 Mar, letter on file (R19)" in warning
+        for warning in prescription.warnings
+    )
+
+
+def test_a_later_prescription_does_not_ask_for_baseline_labs_again(
+    client, prescriber, male_patient, start_course, prescribe
+):
+    course = start_course(male_patient)
+    prescribe(course, days=10)  # the first, with its labs
+    client.force_login(prescriber)
+    page = client.get(reverse("staff:course-prescribe", args=[course.pk])).content.decode()
+    assert "baseline labs" not in page
+
+
 def test_ending_a_course_needs_a_reason(client, prescriber, course):
     client.force_login(prescriber)
     url = reverse("staff:course-end", args=[course.pk])
@@ -153,6 +212,7 @@ def test_the_course_page_query_count_does_not_grow_with_prescriptions(
     client, prescriber, course, prescribe, make_pharmacy, pharmacist
 ):
     from dosing import services
+    from dosing.rules import BaselineLabs
 
     client.force_login(prescriber)
     prescribe(course, days=10)
@@ -170,6 +230,7 @@ def test_the_course_page_query_count_does_not_grow_with_prescriptions(
             doses_per_day=2,
             days_supply=10,
             replace_reason="Dose change",
+            baseline_labs=BaselineLabs(),  # not the first prescription: labs not asked
         )
         services.authorize_dispense(rx, pharmacy=pharmacy, by=pharmacist)
     with CaptureQueriesContext(connection) as five:

@@ -79,6 +79,16 @@ class PrescriptionForm(forms.Form):
         ),
     )
 
+    labs_not_needed_because = forms.CharField(
+        label="Baseline labs not on file: why they are not needed",
+        required=False,
+        max_length=200,
+        help_text=(
+            "Only for a course's first prescription when the fasting lipids or the liver tests "
+            "of the last 30 days are missing (R19); kept with the prescription."
+        ),
+    )
+
     def clean_days_supply(self):
         days = self.cleaned_data["days_supply"]
         if days > Prescription.MAX_DAYS_SUPPLY:
@@ -108,7 +118,7 @@ class CourseEndForm(forms.Form):
         return day
 
 
-def regimen_check(course, weight_kg, data) -> rules.RegimenCheck | None:
+def regimen_check(course, weight_kg, data, baseline_labs) -> rules.RegimenCheck | None:
     """Check typed values for the live feedback with the same decision prescribe() enforces;
     None until a dose is typed."""
     try:
@@ -125,5 +135,6 @@ def regimen_check(course, weight_kg, data) -> rules.RegimenCheck | None:
         doses_per_day=per_day,
         days_supply=max(1, min(days, Prescription.MAX_DAYS_SUPPLY)),
         replacing=bool(str(data.get("replace_reason", "")).strip()),
+        baseline_labs=baseline_labs,
     )
     return check

@@ -4,12 +4,15 @@ The figures (what is in hand, the dose after this supply, the projected end) com
 dosing.course_data; the decision from dosing.services.prescribe, the one gate.
 """
 
+from dataclasses import replace
+
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from clinic.accounts.roles import Role, role_required
+from clinic.monitoring.labs import baseline_labs_of
 from clinic.monitoring.weights import latest_weight_kg
 from clinic.staff.access import get_course_for
 from clinic.staff.access_log import log_page
@@ -20,10 +23,25 @@ from dosing.course_data import course_figures
 from dosing.models import Prescription, RefusedAction
 
 
-def _prescribing_context(course, form, weight):
+def _baseline_labs(course, data) -> rules.BaselineLabs:
+    """The labs on file for R19, with the reason typed in the form if any."""
+    reason = str(data.get("labs_not_needed_because", ""))[:200] if data else ""
+    return baseline_labs_of(course.patient, not_needed_because=reason)
+
+
+def _prescribing_context(course, form, weight, labs):
     figures = course_figures(course, weight_kg=weight)
     in_hand = figures.supply_in_hand()
+    first = not course.prescriptions.exists()
+    # Missing whether or not a reason was typed: the field stays while its value counts.
+    without_reason = replace(labs, not_needed_because="")
+    missing = first and bool(rules.baseline_lab_reasons(without_reason, timezone.localdate())[0])
     return {
+        # R19 before the course's first prescription: what is on file, and whether a reason
+        # is needed instead (the field shows only then).
+        "baseline_labs": labs if first else None,
+        "baseline_labs_missing": missing,
+        "baseline_labs_days": rules.BASELINE_LABS_WITHIN_DAYS,
         "open_prescription": in_hand.open_prescription,
         "covering_supply": in_hand.covering_supply,
         "covering_days": in_hand.covering_days,
@@ -44,14 +62,18 @@ def prescribe(request, pk):
     log_page(request, course.patient_id, "Prescribing page")
     weight = latest_weight_kg(course)
     form = PrescriptionForm(request.POST or None)
+    labs = _baseline_labs(course, request.POST)
     if request.method == "POST" and form.is_valid():
+        fields = dict(form.cleaned_data)
+        fields.pop("labs_not_needed_because")  # carried in `labs`
         try:
             prescription = services.prescribe(
                 course,
                 by=request.user,
                 prescribed_on=timezone.localdate(),
                 weight_kg=weight,
-                **form.cleaned_data,
+                baseline_labs=labs,
+                **fields,
             )
         except services.Refused as refusal:
             for reason in refusal.reasons:
@@ -81,8 +103,8 @@ def prescribe(request, pk):
             patient=course.patient,
             course=course,
         )
-    context = _prescribing_context(course, form, weight)
-    context["check"] = regimen_check(course, weight, request.POST) if form.is_bound else None
+    context = _prescribing_context(course, form, weight, labs)
+    context["check"] = regimen_check(course, weight, request.POST, labs) if form.is_bound else None
     if context["check"] is not None:
         context.update(_after_supply(context["figures"], context["check"], form))
     return render(request, "staff/prescribe.html", context)
@@ -109,8 +131,9 @@ def prescribe_check(request, pk):
     course = get_course_for(request.user, pk)
     weight = latest_weight_kg(course)
     form = PrescriptionForm(request.GET)
-    context = _prescribing_context(course, form, weight)
-    check = regimen_check(course, weight, request.GET)
+    labs = _baseline_labs(course, request.GET)
+    context = _prescribing_context(course, form, weight, labs)
+    check = regimen_check(course, weight, request.GET, labs)
     context["check"] = check
     if check is not None:
         context.update(_after_supply(context["figures"], check, form))

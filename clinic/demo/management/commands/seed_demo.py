@@ -12,6 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from clinic.accounts.roles import Role
 from clinic.accounts.two_factor import AUTHENTICATOR_NAME, grouped_base32, requires_second_factor
 from clinic.monitoring.flagging import raise_flags
+from clinic.monitoring.labs import baseline_labs_of
 from clinic.monitoring.models import Visit
 from clinic.reminders.schedule import schedule_visit_reminders
 from dosing import services as dosing
@@ -180,6 +181,9 @@ class Command(BaseCommand):
         jordan = Patient.objects.get(email="jordan.baker@example.org")
         if not jordan.courses.exists():
             started = today - datetime.timedelta(days=42)
+            self._baseline_labs(
+                jordan, nurse, on=started - datetime.timedelta(days=5), weight=70, nodules=24
+            )
             course = dosing.start_course(
                 jordan,
                 by=prescriber,
@@ -196,6 +200,7 @@ class Command(BaseCommand):
                 mg_per_dose=30,
                 doses_per_day=2,
                 days_supply=30,
+                baseline_labs=baseline_labs_of(jordan),
             )
             dispense = dosing.authorize_dispense(
                 first, pharmacy=pharmacy, by=users["pharmacist"], on=started
@@ -210,6 +215,7 @@ class Command(BaseCommand):
                 mg_per_dose=30,
                 doses_per_day=2,
                 days_supply=30,
+                baseline_labs=baseline_labs_of(jordan),
             )
             self._visit(
                 jordan,
@@ -252,6 +258,9 @@ class Command(BaseCommand):
                     result=PregnancyTest.Result.NEGATIVE,
                     recorded_by=nurse,
                 )
+            self._baseline_labs(
+                alex, nurse, on=today - datetime.timedelta(days=2), weight=60, nodules=18
+            )
             course = dosing.start_course(
                 alex,
                 by=prescriber,
@@ -268,7 +277,26 @@ class Command(BaseCommand):
                 mg_per_dose=30,
                 doses_per_day=2,
                 days_supply=30,
+                baseline_labs=baseline_labs_of(alex),
             )
+
+    def _baseline_labs(self, patient, nurse, *, on, weight, nodules):
+        """The visit before a course with its baseline labs (R19), all within the limits."""
+        return Visit.objects.create(
+            patient=patient,
+            visit_date=on,
+            weight_kg=weight,
+            nodule_count=nodules,
+            phq2_interest=0,
+            phq2_mood=0,
+            triglycerides=110,
+            triglycerides_unit="mg/dL",
+            total_cholesterol=170,
+            cholesterol_unit="mg/dL",
+            alt=22,
+            ast=24,
+            recorded_by=nurse,
+        )
 
     def _visit(self, patient, course, nurse, *, days_ago, weight, nodules, phq, follow_up_in):
         today = timezone.localdate()
