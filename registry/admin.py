@@ -66,8 +66,15 @@ admin.site.unregister(User)
 admin.site.register(User, ClinicUserAdmin)
 
 
+class HistoryAdmin(SimpleHistoryAdmin):
+    """simple-history's admin, its history list without the inline style the CSP refuses
+    (templates/admin/simple_history/object_history_list.html)."""
+
+    object_history_list_template = "admin/simple_history/object_history_list.html"
+
+
 @admin.register(Patient)
-class PatientAdmin(SimpleHistoryAdmin):
+class PatientAdmin(HistoryAdmin):
     list_display = ["registry_id", "last_name", "first_name", "status", "risk_category"]
     list_filter = ["status", "risk_category"]
     search_fields = ["registry_id", "last_name", "first_name"]
@@ -293,7 +300,7 @@ class PharmacistInline(admin.TabularInline):
 
 
 @admin.register(Pharmacy)
-class PharmacyAdmin(SimpleHistoryAdmin):
+class PharmacyAdmin(HistoryAdmin):
     list_display = [
         "name",
         "registration_number",
@@ -507,7 +514,7 @@ class PharmacyAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(PharmacyCertification)
-class PharmacyCertificationAdmin(SimpleHistoryAdmin):
+class PharmacyCertificationAdmin(HistoryAdmin):
     """Certifications across pharmacies, for reading; they are changed on the pharmacy."""
 
     list_display = ["number", "pharmacy", "status", "valid_from", "valid_until"]

@@ -35,6 +35,8 @@ class RecordAccess(models.Model):
     detail = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        verbose_name = "record access"
+        verbose_name_plural = "record accesses"
         ordering = ["-at", "-pk"]
         indexes = [
             # "Who looked at this record" (the patient page, the audit page by patient).
