@@ -71,6 +71,10 @@ class TreatmentCourse(models.Model):
     last_weight_kg = models.DecimalField(
         max_digits=4, decimal_places=1, null=True, blank=True, editable=False
     )
+    # The first day in this course, from week 7, that fasting lipids and liver tests were both
+    # drawn at a visit (R19, the month-2 labs). Kept by clinic.monitoring like the copies above;
+    # the worklist lists active courses from week 9 where it is still empty.
+    month_two_labs_on = models.DateField(null=True, blank=True, editable=False)
 
     history = HistoricalRecords()
 
@@ -87,6 +91,12 @@ class TreatmentCourse(models.Model):
         indexes = [
             models.Index(fields=["status", "start_date"], name="course_status_start_idx"),
             models.Index(fields=["status", "next_follow_up"], name="course_status_follow_up_idx"),
+            # The worklist's month-2 labs due: active courses without them, oldest first.
+            models.Index(
+                fields=["start_date", "id"],
+                condition=Q(status="active", month_two_labs_on=None),
+                name="course_month_two_labs_due_idx",
+            ),
         ]
 
     def __str__(self):

@@ -52,6 +52,13 @@ LIVER_ENZYME_ALERT_ABOVE = LIVER_ENZYME_ALERT_TIMES_LIMIT * LAB_LIMITS[("alt", "
 CHOLESTEROL_ALERT_ABOVE = {"mg/dL": Decimal(300), "mmol/L": Decimal("7.76")}
 
 
+# R19, the labs "commonly around month 2": fasting lipids and liver tests drawn at a visit from
+# day 43 of the course (week 7) count; an active course without them is due from day 57
+# (week 9) and listed on the worklist.
+MONTH_TWO_LABS_FROM_DAY = 43
+MONTH_TWO_LABS_DUE_FROM_DAY = 57
+
+
 def nodules_fell_enough(baseline: int, count: int) -> bool:
     """R9 in whole numbers, exactly as the flag's SQL: count < 30% of a baseline above 0."""
     return baseline > 0 and 100 * count < (100 - NODULE_FALL_PERCENT) * baseline

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from clinic.monitoring.models import CourseFlag
+from clinic.monitoring.thresholds import MONTH_TWO_LABS_DUE_FROM_DAY
 from clinic.reminders.models import Reminder
 from dosing.models import Prescription, TreatmentCourse
 
@@ -50,6 +51,21 @@ def planned_visits(today: datetime.date, days: int):
 
 def overdue_follow_ups(today: datetime.date):
     return active_courses_by_follow_up().filter(next_follow_up__lt=today)
+
+
+def month_two_labs_due(today: datetime.date):
+    """Active courses from day 57 without their month-2 lipids and liver tests (R19), oldest
+    first: read from the partial index of active courses without them."""
+    started_by = today - datetime.timedelta(days=MONTH_TWO_LABS_DUE_FROM_DAY - 1)
+    return (
+        TreatmentCourse.objects.filter(
+            status=TreatmentCourse.Status.ACTIVE,
+            month_two_labs_on=None,
+            start_date__lte=started_by,
+        )
+        .select_related("patient")
+        .order_by("start_date", "pk")
+    )
 
 
 def closing_windows(today: datetime.date):
@@ -124,6 +140,13 @@ def sections() -> list[Section]:
             overdue_follow_ups,
             ("next_follow_up", "pk"),
             visits,
+        ),
+        Section(
+            "labs",
+            "Month-2 labs due (fasting lipids, ALT and AST; R19)",
+            month_two_labs_due,
+            ("start_date", "pk"),
+            "staff/worklist/_labs.html",
         ),
         Section(
             "windows",

@@ -51,7 +51,7 @@ def world(personas, make_pharmacy):
     return World(personas, TreatmentCourse.objects.get(pk=course_pk), pharmacy)
 
 
-FIXED_EXTRA = {"staff:worklist": (6, 'SELECT COUNT(*) AS "__count"')}
+FIXED_EXTRA = {"staff:worklist": (7, 'SELECT COUNT(*) AS "__count"')}
 
 PATIENT_PAGE = ("own_patient", "own_course", "own_reminders", "patients")
 COURSE_PAGE = ("own_course", "own_patient", "pharmacies")

@@ -90,6 +90,8 @@ def add_course(g, patient: PatientInfo, number, stage, start, end, weight: Decim
             last_visit_on=days[-1],
             next_follow_up=days[-1] + DAY * MONTH_DAYS,
             last_weight_kg=weight_now,
+            # The month-2 visit draws the labs (add_month), from week 7 on: the month-2 labs.
+            month_two_labs_on=days[2] if len(days) > 2 else None,
         )
 
 

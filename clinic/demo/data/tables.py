@@ -56,9 +56,15 @@ class Tables:
                 "started_by_id",
                 "created_at",
             ],
-            # The copy of the latest visit (clinic.monitoring.follow_ups), set once the
-            # course's visits are made (months.add_course).
-            {"last_visit_on": None, "next_follow_up": None, "last_weight_kg": None},
+            # The copy of the latest visit and of the month-2 labs' day
+            # (clinic.monitoring.follow_ups), set once the course's visits are made
+            # (months.add_course).
+            {
+                "last_visit_on": None,
+                "next_follow_up": None,
+                "last_weight_kg": None,
+                "month_two_labs_on": None,
+            },
         )
         self.test = TableWriter(
             PregnancyTest,

@@ -13,7 +13,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from clinic.monitoring.follow_ups import note_visit
+from clinic.monitoring.follow_ups import note_month_two_labs, note_visit
 from clinic.monitoring.thresholds import PHQ2_POSITIVE_AT
 
 FOLLOW_UP_DAYS = 28
@@ -188,6 +188,7 @@ class Visit(models.Model):
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
         note_visit(self)  # the course keeps a copy of its latest visit's figures
+        note_month_two_labs(self)  # and the day of its month-2 labs (R19)
 
     def clean(self):
         super().clean()
