@@ -51,6 +51,23 @@ def add_virtual_authenticator(page: Page) -> None:
     )
 
 
+def add_a_passkey(page: Page, site) -> None:
+    """On the two-factor page of a verified session: add a passkey and see it listed."""
+    page.goto(site.url + reverse("accounts:two-factor-manage"))
+    page.get_by_role("button", name="Add a passkey").click()
+    expect(page.get_by_test_id("passkeys").locator("li")).to_have_count(1)
+
+
+def password_step(page: Page, site, user, password) -> None:
+    """A new sign-in, up to the second-factor page."""
+    page.context.clear_cookies()
+    page.goto(site.url + reverse("login"))
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
+
+
 @pytest.mark.parametrize("persona", STAFF_PERSONAS)
 def test_a_staff_member_adds_a_passkey_and_signs_in_with_it_instead_of_a_code(
     request, persona, passkey_site, page: Page, console_errors, password
@@ -60,18 +77,11 @@ def test_a_staff_member_adds_a_passkey_and_signs_in_with_it_instead_of_a_code(
     add_virtual_authenticator(page)
     sign_in(page, passkey_site, user, password, lands_on=START_PAGE_BY_ROLE[primary_role(user)])
 
-    page.goto(passkey_site.url + reverse("accounts:two-factor-manage"))
-    page.get_by_role("button", name="Add a passkey").click()
-    expect(page.get_by_test_id("passkeys").locator("li")).to_have_count(1)
+    add_a_passkey(page, passkey_site)
     assert WebAuthnCredential.objects.filter(user=user, confirmed=True).count() == 1
 
     # The next sign-in: the password, then the passkey instead of the code.
-    page.context.clear_cookies()
-    page.goto(passkey_site.url + reverse("login"))
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
+    password_step(page, passkey_site, user, password)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"passkey-sign-in-{persona}.png"), full_page=True)
     page.get_by_role("button", name="Use a passkey").click()
@@ -83,19 +93,12 @@ def test_a_staff_member_adds_a_passkey_and_signs_in_with_it_instead_of_a_code(
 def test_a_removed_passkey_no_longer_signs_in(passkey_site, page: Page, nurse, password):
     add_virtual_authenticator(page)
     sign_in(page, passkey_site, nurse, password)
-    page.goto(passkey_site.url + reverse("accounts:two-factor-manage"))
-    page.get_by_role("button", name="Add a passkey").click()
-    expect(page.get_by_test_id("passkeys").locator("li")).to_have_count(1)
+    add_a_passkey(page, passkey_site)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "passkeys-manage.png"), full_page=True)
     page.get_by_test_id("passkeys").get_by_role("button", name="Remove").click()
     expect(page.get_by_text("was removed")).to_be_visible()
     assert not WebAuthnCredential.objects.filter(user=nurse).exists()
 
-    page.context.clear_cookies()
-    page.goto(passkey_site.url + reverse("login"))
-    page.fill("input[name=username]", nurse.username)
-    page.fill("input[name=password]", password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
+    password_step(page, passkey_site, nurse, password)
     expect(page.get_by_role("button", name="Use a passkey")).to_have_count(0)

@@ -40,6 +40,15 @@ def visit(course, nurse, on, **labs):
     )
 
 
+def another_patient(prescriber):
+    return PatientFactory(
+        prescriber=prescriber,
+        consent_treatment_on=days_ago(9),
+        risk_category="cannot_get_pregnant",
+        sex="M",
+    )
+
+
 def due(today=TODAY) -> list[TreatmentCourse]:
     return list(worklist.month_two_labs_due(today))
 
@@ -91,12 +100,7 @@ def test_the_worklist_shows_the_section_oldest_first(
 ):
     older = start_course(male_patient, start_date=days_ago(100))
     newer = start_course(
-        PatientFactory(
-            prescriber=prescriber,
-            consent_treatment_on=days_ago(9),
-            risk_category="cannot_get_pregnant",
-            sex="M",
-        ),
+        another_patient(prescriber),
         start_date=days_ago(60),
     )
     client.force_login(nurse)
@@ -118,12 +122,7 @@ def test_the_section_costs_the_same_queries_for_1_or_12_courses(
         client.get(reverse("staff:worklist-section", args=["labs"]))
     for _ in range(11):
         start_course(
-            PatientFactory(
-                prescriber=prescriber,
-                consent_treatment_on=days_ago(9),
-                risk_category="cannot_get_pregnant",
-                sex="M",
-            ),
+            another_patient(prescriber),
             start_date=days_ago(90),
         )
     with CaptureQueriesContext(connection) as twelve:
