@@ -3,6 +3,7 @@ clinic.monitoring.thresholds. The marks are for a second look; they decide nothi
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -72,3 +73,17 @@ def baseline_labs_of(patient, *, not_needed_because: str = "") -> rules.Baseline
         liver_tests_on=Max("visit_date", filter=both_liver),
     )
     return rules.BaselineLabs(**found, not_needed_because=not_needed_because)
+
+
+def baseline_lab_visits(course) -> list[Visit]:
+    """The patient's visits outside any course in the 30 days before this course started:
+    where its baseline labs were drawn (R19), for the lab charts."""
+    since = course.start_date - datetime.timedelta(days=rules.BASELINE_LABS_WITHIN_DAYS)
+    return list(
+        Visit.objects.filter(
+            patient_id=course.patient_id,
+            course=None,
+            visit_date__gte=since,
+            visit_date__lt=course.start_date,
+        ).order_by("visit_date", "pk")
+    )

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 
 from clinic.accounts.roles import STAFF_ROLES, Role, has_role, role_required
 from clinic.monitoring.course_charts import chart_data, nodule_progress
-from clinic.monitoring.labs import labs_of
+from clinic.monitoring.labs import baseline_lab_visits, labs_of
 from clinic.monitoring.weights import latest_weight_kg
 from clinic.staff.access import get_course_for, get_patient_for
 from clinic.staff.access_log import log_page
@@ -62,7 +62,7 @@ def course_detail(request, pk):
             "visits": [(visit, labs_of(visit)) for visit in reversed(visits)],
             "flags": flags,
             "progress": nodule_progress(course, visits),
-            "chart_data": chart_data(course, visits),
+            "chart_data": chart_data(course, visits, earlier=baseline_lab_visits(course)),
             "can_prescribe": has_role(request.user, Role.PRESCRIBER) and course.is_active,
             "can_end": has_role(request.user, Role.PRESCRIBER)
             and course.status in (TreatmentCourse.Status.ACTIVE, TreatmentCourse.Status.PLANNED),
