@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEV_ENV := DEBUG=true
 TEST_SETTINGS := DJANGO_SETTINGS_MODULE=tests.settings
 
-.PHONY: run demo-code worker beat test lint check-migrations security-scan pytest clean bench bench-quick
+.PHONY: run demo-code worker beat test lint check-migrations security-scan pytest clean bench bench-quick soak
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -85,6 +85,17 @@ bench: $(VENV)/.bench-installed
 bench-quick: $(VENV)/.bench-installed
 	bash scripts/ensure-postgres-role.sh
 	$(BIN)/python -m bench.run --quick
+
+# The simulated year (tests/reliability/test_simulated_year.py) at 1,000 courses on PostgreSQL
+# and Redis: a real worker and beat, the clock driven through the daylight-saving changes. It
+# runs in `make test` at 48 courses. SOAK_PATIENTS=... for another size.
+SOAK_PATIENTS ?= 1000
+SOAK_DATABASE_URL ?= postgres://clinic:clinic@127.0.0.1:5432/clinic
+soak: $(VENV)/.dev-installed
+	bash scripts/ensure-postgres-role.sh
+	DATABASE_URL=$(SOAK_DATABASE_URL) TEST_DATABASE_NAME=$${TEST_DATABASE_NAME:-test_clinic_soak} \
+	  SOAK_PATIENTS=$(SOAK_PATIENTS) REQUIRE_SERVICES=1 \
+	  $(BIN)/pytest -s tests/reliability/test_simulated_year.py
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .tools
