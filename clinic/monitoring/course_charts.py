@@ -83,17 +83,25 @@ LAB_LINES = {
 }
 
 
-def chart_data(course, visits, earlier=()) -> dict:
-    """`visits`: the course's, by date; `earlier`: visits before the course with its baseline
-    labs (R19), shown on the lab charts only."""
+def nodule_chart_data(course, visits) -> dict:
+    """The nodule chart's points (the baseline on the start day, then each visit's count) and
+    its two lines: what the portal's progress page draws too."""
     return {
         "nodules": [_point(course.start_date, course.baseline_nodule_count)]
         + [_point(v.visit_date, v.nodule_count) for v in visits],
-        "weights": [_point(course.start_date, course.baseline_weight_kg)]
-        + [_point(v.visit_date, v.weight_kg) for v in visits],
         "baseline": course.baseline_nodule_count,
         # A count below this line is a fall of more than 70% (R9).
         "line70": round(course.baseline_nodule_count * (100 - NODULE_FALL_PERCENT) / 100, 1),
+    }
+
+
+def chart_data(course, visits, earlier=()) -> dict:
+    """The course page's charts. `visits`: the course's, by date; `earlier`: visits before the
+    course with its baseline labs (R19), shown on the lab charts only."""
+    return {
+        **nodule_chart_data(course, visits),
+        "weights": [_point(course.start_date, course.baseline_weight_kg)]
+        + [_point(v.visit_date, v.weight_kg) for v in visits],
         "labs": lab_series([*earlier, *visits]),
         "lab_lines": {
             chart: [{"label": label, "y": float(value)} for label, value in lines]

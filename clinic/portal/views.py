@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from clinic.accounts.roles import Role, role_required
-from clinic.monitoring.course_charts import chart_data, nodule_progress
+from clinic.monitoring.course_charts import nodule_chart_data, nodule_progress
 from clinic.monitoring.models import Visit
 from clinic.monitoring.models.visits import Contraception
 from clinic.portal import calendar_feed as portal_calendar
@@ -122,7 +122,7 @@ def _progress(request, course, courses):
             "figures": figures,
             "visits": visits,
             "progress": nodule_progress(course, visits),
-            "chart_data": chart_data(course, visits),
+            "chart_data": nodule_chart_data(course, visits),
         },
     )
 

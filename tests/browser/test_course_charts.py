@@ -80,3 +80,32 @@ def test_the_course_charts_put_each_visit_on_its_day(
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "course-charts.png"), full_page=True)
     assert console_errors == []
+
+
+def test_the_portal_nodule_chart_puts_each_visit_on_its_day(
+    live_server, page: Page, console_errors, patient, nurse, start_course, password
+):
+    record = patient.patient
+    record.consent_treatment_on = days_ago(70)
+    record.risk_category = record.RiskCategory.CANNOT_GET_PREGNANT
+    record.save()
+    course = start_course(record, start_date=days_ago(60), nodules=24)
+    for days, nodules in ((50, 20), (10, 9)):
+        Visit.objects.create(
+            patient=patient.patient,
+            course=course,
+            visit_date=days_ago(days),
+            weight_kg=Decimal(70),
+            nodule_count=nodules,
+            phq2_interest=0,
+            phq2_mood=0,
+            recorded_by=nurse,
+        )
+    sign_in(page, live_server, patient, password, "portal:home")
+    page.goto(live_server.url + reverse("portal:progress"))
+    page.wait_for_function("() => Chart.getChart(document.getElementById('portal-nodule-chart'))")
+    chart = page.evaluate(POINTS, "portal-nodule-chart")
+    assert chart["scale"] == "time"
+    (start, first, second) = [x for x, _y in chart["datasets"][0]]
+    assert (second - first) / (first - start) == pytest.approx(40 / 10, rel=0.02)
+    assert console_errors == []

@@ -38,7 +38,9 @@ def test_the_nodule_chart_has_the_baseline_and_the_70_percent_line(client, patie
             r'<script id="portal-chart-data" type="application/json">(.*?)</script>', html
         ).group(1)
     )
-    assert data["nodules"] == [20, 16, 12]
+    assert [point["y"] for point in data["nodules"]] == [20, 16, 12]
+    assert len({point["x"] for point in data["nodules"]}) == 3  # each on its own day
+    assert "labs" not in data  # the portal draws the nodules only
     assert data["baseline"] == 20
     assert data["line70"] == 6.0
     assert "You have 12 nodules now: 40% fewer than the 20 at the start." in html

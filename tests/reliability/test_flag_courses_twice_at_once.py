@@ -71,6 +71,13 @@ def make_courses(count: int) -> None:
             phq2_mood=rng.randrange(0, 2),
             next_follow_up=course.start_date + datetime.timedelta(days=28),
             recorded_by=prescriber,
+            # Labs on either side of every alert line (R19), so the lab flags fire too.
+            triglycerides=Decimal(rng.choice((120, 650, 900))),
+            triglycerides_unit="mg/dL",
+            total_cholesterol=Decimal(rng.choice((180, 320))),
+            cholesterol_unit="mg/dL",
+            alt=rng.choice((25, 150)),
+            ast=rng.choice((25, 30)),
         )
         for course in courses
     )

@@ -12,9 +12,7 @@ import pytest
 FIGURES = pytest.StashKey[dict]()
 
 OTHERS_RECORD = "Object URLs: another patient's or pharmacy's record answers 404"
-REDIRECTS = (
-    "Redirects: every view that follows `next`, given an address elsewhere, stays on this site"
-)
+REDIRECTS = "Redirects: every view that follows `next` stays on this site for an address elsewhere"
 # test function -> what its cases check, in the order they are printed.
 CASE_CHECKS = {
     "test_each_role_gets_the_answer_the_table_gives": "Permission matrix, GET (URL x role)",
