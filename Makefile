@@ -65,6 +65,9 @@ VNU_VERSION := 26.9.27
 	  npm install --prefix .tools --no-audit --no-fund --silent vnu-jar@$(VNU_VERSION) && touch $@; \
 	else echo "npm not found: the HTML checker test will be skipped"; fi
 
+# Two processes (pytest-xdist), one per core of the 2-core CI machine: each has its own test
+# database, and the tests that start workers or hosts use names of their own.
+PYTEST_ARGS ?= -n 2
 pytest: $(VENV)/.dev-installed .tools/.vnu-$(VNU_VERSION)
 	$(BIN)/pytest $(PYTEST_ARGS)
 

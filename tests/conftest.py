@@ -162,11 +162,20 @@ def personas(prescriber, nurse, registry_admin, pharmacist, patient, other_patie
     }
 
 
-# The trust checks' figures (tests/security/figures.py), printed after every run.
+# The trust checks' figures (tests/security/figures.py), printed after every run. A check's own
+# figure travels on its report (user_properties), so it reaches the run's summary from an xdist
+# worker as from a single process.
+FIGURE_PROPERTY = "trust_figure"
+
+
 def pytest_runtest_logreport(report):
     from tests.security import figures
 
     figures.count_case(_CONFIG, report)
+    if report.when == "teardown":
+        for name, value in report.user_properties:
+            if name == FIGURE_PROPERTY:
+                figures.record(_CONFIG, *value)
 
 
 def pytest_configure(config):
@@ -187,6 +196,6 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 @pytest.fixture
 def figures(request):
     """figures(label, passed, total): a check's own N of N, for the run's summary."""
-    from tests.security import figures as store
-
-    return lambda label, passed, total: store.record(request.config, label, passed, total)
+    return lambda label, passed, total: request.node.user_properties.append(
+        (FIGURE_PROPERTY, (label, passed, total))
+    )
