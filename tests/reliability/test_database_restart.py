@@ -35,7 +35,8 @@ from tests.reliability.support import (
     wait_for,
 )
 
-pytestmark = [pytest.mark.worker, pytest.mark.redis]
+# alone: it stops the machine's PostgreSQL, which every other test process is using.
+pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.alone]
 
 REMINDERS = 1500  # enough that the batch is still going when the outage ends
 BATCH = 100
