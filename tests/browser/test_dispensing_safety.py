@@ -142,6 +142,9 @@ def test_prescriber_replaces_a_covering_supply_only_with_a_reason(
 
     # A prescription not yet dispensed is replaced by the next one, and shows as voided.
     page.get_by_role("link", name="Prescribe", exact=True).click()
+    # The page's script (static/js/prescribe.js) runs at the end of the body: wait for it, or a
+    # suggested dose clicked on a slow machine does nothing.
+    page.wait_for_url("**/prescribe/", wait_until="load")
     expect(page).to_have_url(prescribe_url)
     expect(page.get_by_test_id("replaces")).to_contain_text(
         "20 mg × 2 a day, 30 days), not yet dispensed: it will be voided (R13)"

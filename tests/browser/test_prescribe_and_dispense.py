@@ -59,6 +59,9 @@ def test_prescriber_starts_a_course_and_prescribes_with_the_live_check(
     page.screenshot(path=str(RESULTS / "course-page.png"), full_page=True)
 
     page.get_by_role("link", name="Prescribe", exact=True).click()
+    # The page's script (static/js/prescribe.js) runs at the end of the body: wait for it, or a
+    # suggested dose clicked on a slow machine does nothing.
+    page.wait_for_url("**/prescribe/", wait_until="load")
     expect(page).to_have_url(live_server.url + reverse("staff:course-prescribe", args=[course.pk]))
 
     # Label table for 70 kg: 0.5, 1 and 2 mg/kg/day.
@@ -118,6 +121,9 @@ def test_prescriber_picks_the_35_mg_absorica_full_dose(
     assert course.formulation == "absorica"
 
     page.get_by_role("link", name="Prescribe", exact=True).click()
+    # The page's script (static/js/prescribe.js) runs at the end of the body: wait for it, or a
+    # suggested dose clicked on a slow machine does nothing.
+    page.wait_for_url("**/prescribe/", wait_until="load")
     full_dose = page.get_by_test_id("suggestions").locator("[data-dose='35']")
     expect(full_dose).to_contain_text("35 mg twice daily")
     expect(full_dose).to_contain_text("full dose")
