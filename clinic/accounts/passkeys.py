@@ -21,10 +21,7 @@ from django.urls import path
 from django.views.i18n import JavaScriptCatalog
 from django_otp_webauthn import views as webauthn
 
-from clinic.accounts.roles import user_required
-from clinic.accounts.two_factor import requires_second_factor
-
-second_factor_role_required = user_required(requires_second_factor)
+from clinic.accounts.views import second_factor_role_required
 
 
 class PasskeySignIn(webauthn.CompleteCredentialAuthenticationView):

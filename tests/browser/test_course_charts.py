@@ -25,28 +25,11 @@ POINTS = """id => {
 }"""
 
 
-def test_the_course_charts_put_each_visit_on_its_day(
-    live_server, page: Page, console_errors, prescriber, nurse, male_patient, start_course, password
-):
-    draw_baseline_labs(male_patient, by=nurse, on=days_ago(62))
-    course = start_course(male_patient, start_date=days_ago(60), nodules=24)
-    for days, nodules, labs in (
-        (50, 20, {"triglycerides": Decimal(260), "triglycerides_unit": "mg/dL", "alt": 60}),
-        (
-            10,
-            9,
-            {
-                "triglycerides": Decimal("6.1"),
-                "triglycerides_unit": "mmol/L",
-                "alt": 130,
-                "ast": 90,
-                "total_cholesterol": Decimal(240),
-                "cholesterol_unit": "mg/dL",
-            },
-        ),
-    ):
+def add_visits(course, nurse, rows):
+    """Visits of the course: (days ago, nodule count, labs)."""
+    for days, nodules, labs in rows:
         Visit.objects.create(
-            patient=male_patient,
+            patient=course.patient,
             course=course,
             visit_date=days_ago(days),
             weight_kg=Decimal(70),
@@ -56,6 +39,32 @@ def test_the_course_charts_put_each_visit_on_its_day(
             recorded_by=nurse,
             **labs,
         )
+
+
+def test_the_course_charts_put_each_visit_on_its_day(
+    live_server, page: Page, console_errors, prescriber, nurse, male_patient, start_course, password
+):
+    draw_baseline_labs(male_patient, by=nurse, on=days_ago(62))
+    course = start_course(male_patient, start_date=days_ago(60), nodules=24)
+    add_visits(
+        course,
+        nurse,
+        (
+            (50, 20, {"triglycerides": Decimal(260), "triglycerides_unit": "mg/dL", "alt": 60}),
+            (
+                10,
+                9,
+                {
+                    "triglycerides": Decimal("6.1"),
+                    "triglycerides_unit": "mmol/L",
+                    "alt": 130,
+                    "ast": 90,
+                    "total_cholesterol": Decimal(240),
+                    "cholesterol_unit": "mg/dL",
+                },
+            ),
+        ),
+    )
     sign_in(page, live_server, prescriber, password)
     page.goto(live_server.url + reverse("staff:course-detail", args=[course.pk]))
     expect(page.locator("#liver-chart")).to_be_visible()
@@ -90,17 +99,7 @@ def test_the_portal_nodule_chart_puts_each_visit_on_its_day(
     record.risk_category = record.RiskCategory.CANNOT_GET_PREGNANT
     record.save()
     course = start_course(record, start_date=days_ago(60), nodules=24)
-    for days, nodules in ((50, 20), (10, 9)):
-        Visit.objects.create(
-            patient=patient.patient,
-            course=course,
-            visit_date=days_ago(days),
-            weight_kg=Decimal(70),
-            nodule_count=nodules,
-            phq2_interest=0,
-            phq2_mood=0,
-            recorded_by=nurse,
-        )
+    add_visits(course, nurse, ((50, 20, {}), (10, 9, {})))
     sign_in(page, live_server, patient, password, "portal:home")
     page.goto(live_server.url + reverse("portal:progress"))
     page.wait_for_function("() => Chart.getChart(document.getElementById('portal-nodule-chart'))")

@@ -23,8 +23,11 @@ from dosing.course_data import course_figures
 from dosing.models import Prescription, RefusedAction
 
 
-def _baseline_labs(course, data) -> rules.BaselineLabs:
-    """The labs on file for R19, with the reason typed in the form if any."""
+def _baseline_labs(course, data) -> rules.BaselineLabs | None:
+    """The labs on file for R19, with the reason typed in the form if any; None when the
+    course has a prescription already (the rule asks only before the first), read no further."""
+    if course.prescriptions.exists():
+        return None
     reason = str(data.get("labs_not_needed_because", ""))[:200] if data else ""
     return baseline_labs_of(course.patient, not_needed_because=reason)
 
@@ -32,14 +35,15 @@ def _baseline_labs(course, data) -> rules.BaselineLabs:
 def _prescribing_context(course, form, weight, labs):
     figures = course_figures(course, weight_kg=weight)
     in_hand = figures.supply_in_hand()
-    first = not course.prescriptions.exists()
+    first = labs is not None
     # Missing whether or not a reason was typed: the field stays while its value counts.
-    without_reason = replace(labs, not_needed_because="")
-    missing = first and bool(rules.baseline_lab_reasons(without_reason, timezone.localdate())[0])
+    missing = first and bool(
+        rules.baseline_lab_reasons(replace(labs, not_needed_because=""), timezone.localdate())[0]
+    )
     return {
         # R19 before the course's first prescription: what is on file, and whether a reason
         # is needed instead (the field shows only then).
-        "baseline_labs": labs if first else None,
+        "baseline_labs": labs,
         "baseline_labs_missing": missing,
         "baseline_labs_days": rules.BASELINE_LABS_WITHIN_DAYS,
         "open_prescription": in_hand.open_prescription,
@@ -72,7 +76,7 @@ def prescribe(request, pk):
                 by=request.user,
                 prescribed_on=timezone.localdate(),
                 weight_kg=weight,
-                baseline_labs=labs,
+                baseline_labs=labs or rules.BaselineLabs(),
                 **fields,
             )
         except services.Refused as refusal:
