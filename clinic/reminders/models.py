@@ -18,6 +18,7 @@ class Reminder(models.Model):
         PICK_UP_CLOSING = "pick_up_closing", "Pick-up window closing"
         MONTHLY_CONFIRMATION = "monthly_confirmation", "Monthly confirmation due"
         CERTIFICATION_EXPIRING = "certification_expiring", "Pharmacy certification expiring"
+        MONTH_TWO_LABS = "month_two_labs", "Month-2 labs due"
 
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", "Scheduled"

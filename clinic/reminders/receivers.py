@@ -11,6 +11,7 @@ from django.dispatch import receiver
 from clinic.monitoring.signals import visit_recorded
 from clinic.reminders.schedule import (
     schedule_course_end_reminders,
+    schedule_month_two_labs_reminder,
     schedule_prescription_reminders,
     schedule_visit_reminders,
 )
@@ -20,6 +21,7 @@ from dosing.signals import course_ended, prescription_written, supply_voided
 @receiver(prescription_written, dispatch_uid="reminders_prescription_written")
 def prescription_written_reminders(sender, *, prescription, **kwargs):
     schedule_prescription_reminders(prescription)
+    schedule_month_two_labs_reminder(prescription.course)
 
 
 @receiver(supply_voided, dispatch_uid="reminders_supply_voided")
@@ -31,8 +33,12 @@ def supply_voided_reminders(sender, *, prescription, **kwargs):
 @receiver(course_ended, dispatch_uid="reminders_course_ended")
 def course_ended_reminders(sender, *, course, **kwargs):
     schedule_course_end_reminders(course)
+    schedule_month_two_labs_reminder(course)  # cancels the open one
 
 
 @receiver(visit_recorded, dispatch_uid="reminders_visit_recorded")
 def visit_recorded_reminders(sender, *, visit, **kwargs):
     schedule_visit_reminders(visit)
+    if visit.course_id is not None:
+        # Labs drawn at this visit cancel the month-2 labs reminder; a first visit writes it.
+        schedule_month_two_labs_reminder(visit.course)

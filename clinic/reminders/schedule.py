@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from clinic.accounts.roles import Role
 from clinic.monitoring.models import Visit
+from clinic.monitoring.thresholds import MONTH_TWO_LABS_DUE_FROM_DAY, MONTH_TWO_LABS_FROM_DAY
 from clinic.reminders.models import Reminder
 from dosing.models import Prescription, TreatmentCourse
 from dosing.services import PREGNANCY_TEST_WINDOW_DAYS
@@ -256,6 +257,58 @@ def schedule_course_end_reminders(course: TreatmentCourse) -> None:
             last_error="Cancelled: the course ended.",
             next_attempt_at=None,
         )
+
+
+# The month-2 labs (R19) -----------------------------------------------------------------------
+
+
+def month_two_labs_reminder_day(course: TreatmentCourse) -> datetime.date:
+    """The first day labs drawn count as the month-2 labs (day 43, week 7)."""
+    return course.start_date + datetime.timedelta(days=MONTH_TWO_LABS_FROM_DAY - 1)
+
+
+def schedule_month_two_labs_reminder(course: TreatmentCourse) -> None:
+    """One reminder to the patient of an active course on day 43, to come in for the month-2
+    labs before day 57, when the worklist lists them as due. None once the labs are drawn (the
+    course's month_two_labs_on copy, kept as visits are saved), the course has ended or the
+    patient withdrew: the open one is cancelled.
+
+    Called when a prescription is written and when a visit is recorded, so a course that got
+    past day 43 without one (a course entered late) gets it on the day of that call; but only
+    once: a reminder already sent for the course is not written again at every visit.
+    """
+    # The caller's copy may be stale: the visit just saved updated the course with an UPDATE.
+    course = (
+        TreatmentCourse.objects.filter(pk=course.pk)
+        .select_related("patient")
+        .only("pk", "status", "start_date", "month_two_labs_on", "patient")
+        .get()
+    )
+    patient = course.patient
+    scope = Q(kind=Kind.MONTH_TWO_LABS, subject_key=f"course:{course.pk}")
+    wanted = []
+    if (
+        course.status == TreatmentCourse.Status.ACTIVE
+        and course.month_two_labs_on is None
+        and patient.status != Patient.Status.WITHDRAWN
+    ):
+        day = month_two_labs_reminder_day(course)
+        if day < timezone.localdate():
+            if Reminder.objects.filter(scope).exclude(status=Status.CANCELLED).exists():
+                return  # written (and perhaps sent) already: not again at every visit
+            day = timezone.localdate()
+        labs_by = course.start_date + datetime.timedelta(days=MONTH_TWO_LABS_DUE_FROM_DAY - 1)
+        wanted.append(
+            _reminder(
+                Kind.MONTH_TWO_LABS,
+                patient=patient,
+                recipient=patient.email,
+                subject_key=f"course:{course.pk}",
+                day=day,
+                come_by_on=max(labs_by, day),
+            )
+        )
+    _replace_open(scope, wanted, reason="Cancelled: the labs were drawn or the course ended.")
 
 
 # Pharmacy certifications -------------------------------------------------------------------

@@ -57,6 +57,7 @@ NO_EMAIL = "no email address on record"
 WITHDRAWN = "the patient is withdrawn from the registry"
 ALREADY_DISPENSED = "already dispensed; nothing left to pick up"
 COURSE_NOT_ACTIVE = "the course is no longer active"
+LABS_DRAWN = "the month-2 labs are on file"
 VOIDED = "the prescription was voided; there is nothing to pick up"
 CERTIFICATION_CHANGED = "the certification was renewed, suspended or revoked since"
 
@@ -300,6 +301,14 @@ def skip_reason(reminder: Reminder) -> str:
             prescriptions__pk=subject_pk, status=TreatmentCourse.Status.ACTIVE
         ).exists():
             return COURSE_NOT_ACTIVE
+    if reminder.kind == Kind.MONTH_TWO_LABS and subject_type == "course":
+        # Checked again when due: labs entered by a path that sent no signal still count.
+        course = TreatmentCourse.objects.filter(pk=subject_pk).values("status", "month_two_labs_on")
+        course = course.first() or {}
+        if course.get("status") != TreatmentCourse.Status.ACTIVE:
+            return COURSE_NOT_ACTIVE
+        if course.get("month_two_labs_on") is not None:
+            return LABS_DRAWN
     if reminder.kind == Kind.CERTIFICATION_EXPIRING and subject_type == "pharmacy":
         still = PharmacyCertification.objects.filter(
             pharmacy_id=subject_pk,

@@ -19,9 +19,11 @@ get pregnant, a pregnancy test reminder and a monthly confirmation reminder on F
 confirmation only while the course runs: the course's end cancels the one still to come); a
 prescription gives a pick-up reminder 2 days before its 30-day window closes; a course that
 ends gives a patient who can get pregnant a test reminder 3 days before the test one month
-after the last dose. A patient with no consent to reminders, or who chose text messages, gets
-no email: those rows end skipped. Flags: week 18 (offset 119) and day 140 (offset 139) at the
-nightly run of that day, for a course still running; the 70% fall at the visit that finds it.
+after the last dose; a course still running on day 43 without labs drawn from that day gives
+the month-2 labs reminder on day 43. A patient with no consent to reminders, or who chose text
+messages, gets no email: those rows end skipped. Flags: week 18 (offset 119) and day 140
+(offset 139) at the nightly run of that day, for a course still running; the 70% fall at the
+visit that finds it.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ PRESCRIBING_VISITS = (0, 28, 56)
 # A 30-day pick-up window opens on the visit day (offset 0) and closes at offset 29; its
 # reminder is 2 days before.
 PICK_UP_REMINDER = 27
+MONTH_TWO_LABS_REMINDER = 42  # day 43: the month-2 labs (R19) count from it
 REVIEW_AFTER = 28  # the last visit plans a review this many days later
 NODULES = (20, 17, 14, 11, 9, 7)  # at VISITS + LAST_VISIT: never a 70% fall
 FALLEN = 5  # 25% of 20: a fall of more than 70%
@@ -164,6 +167,8 @@ class Plan:
                 rows.append((Kind.PICK_UP_CLOSING, "prescription", pick_up))
         if self.can_get_pregnant:
             rows.append((Kind.PREGNANCY_TEST_DUE, "course", month_after(self.end_day()) - 3 * DAY))
+        if self.end_day() > self.day(MONTH_TWO_LABS_REMINDER):  # no labs from day 43 are drawn
+            rows.append((Kind.MONTH_TWO_LABS, "course", self.day(MONTH_TWO_LABS_REMINDER)))
         return rows
 
     def expected_flags(self) -> list[tuple]:
