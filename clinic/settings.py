@@ -317,6 +317,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "clinic.tasks.flag_courses",
         "schedule": crontab(hour=2, minute=0),
     },
+    # The outcomes report's counts, after the flag run (clinic.monitoring.outcomes).
+    "outcome-counts": {
+        "task": "clinic.tasks.build_outcome_counts",
+        "schedule": crontab(hour=2, minute=30),
+    },
     "certification-expiry-reminders": {
         "task": "clinic.tasks.certification_expiry_reminders",
         "schedule": crontab(hour=2, minute=15),

@@ -462,6 +462,7 @@ def authorize_dispense(
 # Changes elsewhere that reach what is already written -------------------------------------
 
 R18_REASON = "Positive pregnancy test: stopped at once and referred (R18)."
+WITHDRAWAL_REASON_PREFIX = "Withdrawn from the registry:"  # the outcomes report counts these
 
 
 def stop_for_positive_test(patient: Patient, *, by, day: datetime.date) -> list:
@@ -477,7 +478,7 @@ def on_withdrawal(patient: Patient, *, by, reason: str) -> list:
     return _discontinue_running_courses(
         patient,
         by=by,
-        reason=f"Withdrawn from the registry: {reason}".strip(),
+        reason=f"{WITHDRAWAL_REASON_PREFIX} {reason}".strip(),
         day=timezone.localdate(),
     )
 

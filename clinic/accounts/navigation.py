@@ -35,6 +35,7 @@ NAV_BY_ROLE: dict[Role, tuple[NavItem, ...]] = {
         NavItem("Pharmacies", "staff:pharmacy-list"),
         NavItem("Dispense", "pharmacy:staff-dispense"),
         NavItem("Refused actions", "staff:refusals"),
+        NavItem("Outcomes", "staff:outcomes"),
     ),
     Role.CLINICAL_STAFF: (
         NavItem("Worklist", "staff:worklist"),
@@ -48,6 +49,7 @@ NAV_BY_ROLE: dict[Role, tuple[NavItem, ...]] = {
         NavItem("Registry administration", "staff:registry-admin-home"),
         NavItem("Audit trail", "staff:audit"),
         NavItem("Refused actions", "staff:refusals"),
+        NavItem("Outcomes", "staff:outcomes"),
         NavItem("Admin site", "admin:index"),
     ),
     Role.PATIENT: (

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from clinic.monitoring import outcomes
 from clinic.monitoring.flagging import raise_flags
 
 
@@ -11,3 +12,10 @@ def flag_courses() -> dict:
     """Nightly: raise course flags, one set-based INSERT per kind (idempotent)."""
     run = raise_flags()
     return {"raised": run.raised, "statements": run.statements}
+
+
+@shared_task(name="clinic.tasks.build_outcome_counts")
+def build_outcome_counts() -> dict:
+    """Nightly: count the clinic's outcomes again for the report (clinic.monitoring.outcomes)."""
+    build = outcomes.build_outcome_counts()
+    return {"courses": build.courses, "rows": build.rows, "seconds": round(build.seconds, 3)}

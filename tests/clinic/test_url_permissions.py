@@ -130,6 +130,7 @@ TABLE = {
     "staff:course-prescribe-check": (a_course, only(PRESCRIBER)),
     "staff:course-end": (a_course, only(PRESCRIBER)),
     "staff:refusals": ({}, only({"prescriber", "registry_admin"})),
+    "staff:outcomes": ({}, only({"prescriber", "registry_admin"})),
     "portal:home": ({}, only({"patient"})),
     "portal:schedule": ({}, only({"patient"})),
     "portal:course-schedule": (a_course, only({"patient"})),

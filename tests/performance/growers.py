@@ -19,10 +19,11 @@ from django.utils import timezone
 
 from clinic.accounts.roles import Role
 from clinic.monitoring import follow_ups
-from clinic.monitoring.models import CourseFlag, Visit
+from clinic.monitoring.models import CourseFlag, OutcomeCount, Visit
 from clinic.monitoring.models.flags import FlagKind
 from clinic.portal.models import CalendarFeed
 from clinic.reminders.models import Reminder
+from clinic.staff.forms.outcomes import months_before
 from dosing.models import Dispense, Prescription, RefusedAction, TreatmentCourse
 from registry.models import (
     CertificationChange,
@@ -563,6 +564,27 @@ class Grower:
 # so 3 then 1,200). One patient's record and course: 5 rows, then 300 (record) or 60
 # (course: it lasts at most 20 weeks, so 60 visits or prescriptions is far beyond a real one
 # and shows a per-row query while the schedule and calendar built from them stay quick).
+def grow_outcome_counts(world: World, n: int) -> None:
+    """The outcomes report's counts as the nightly count writes them: n bars of every measure
+    (n distinct days, mg/kg, hours...) spread over the last twelve months (the report's default
+    range) under three prescribers, and the prescribers to choose from."""
+    prescribers = make_users(3, Role.PRESCRIBER)
+    this_month = timezone.localdate().replace(day=1)
+    measures = ["status:active", "fell_days", "mg_per_kg_end", "side_effect:dry_lips"]
+    measures += ["flag_ack_hours:weight_above_ceiling", "flag_open:mood_screen_positive"]
+    OutcomeCount.objects.bulk_create(
+        OutcomeCount(
+            month=months_before(this_month, k % 12),
+            prescriber=prescribers[k % 3],
+            measure=measure,
+            value=k,
+            count=3,
+        )
+        for k in range(n)
+        for measure in measures
+    )
+
+
 GROWERS = {
     "patients": Grower(grow_patients, 10, 1000),
     "many_patients": Grower(grow_patients, 120, 1000),  # VARIANTS ask for page 3
@@ -580,6 +602,8 @@ GROWERS = {
     # The patient page's card shows 10 accesses (5 is under it); the audit page pages by 50.
     "accesses": Grower(grow_accesses, 5, 1000),
     "many_accesses": Grower(grow_accesses, 120, 1000),  # VARIANTS ask for page 2
+    # The outcomes report: 5 bars of each measure, then 1,000.
+    "outcome_counts": Grower(grow_outcome_counts, 5, 1000),
 }
 
 # Pages whose query count legitimately changes with the data, by a fixed number of queries

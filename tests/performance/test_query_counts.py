@@ -92,6 +92,8 @@ GROWTH = {
     "staff:course-prescribe-check": COURSE_PAGE,
     "staff:course-end": COURSE_PAGE,
     "staff:refusals": ("refusals", "patients"),
+    # Counts added up over the months asked (one grouped query) and the prescribers to choose.
+    "staff:outcomes": ("outcome_counts",),
     # The access log (no patient asked: no change history).
     "staff:audit": ("accesses",),
     "portal:home": PORTAL,

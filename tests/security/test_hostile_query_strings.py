@@ -45,6 +45,12 @@ PAGES = {
         ["kind", "user", "patient", "date_from", "date_to", *LIST],
     ),
     "failed reminders": ("staff:reminders-failed", None, "nurse", LIST),
+    "outcomes": (
+        "staff:outcomes",
+        None,
+        "registry_admin",
+        ["first", "last", "prescriber", "_export"],
+    ),
     "a patient's reminders": ("staff:patient-reminders", a_patient, "nurse", LIST),
     "worklist section": ("staff:worklist-section", lambda p: {"key": "flags"}, "nurse", LIST),
     "worklist": ("staff:worklist", None, "nurse", LIST),

@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from clinic.demo.data.runner import generate, progress_printer
+from clinic.monitoring.outcomes import build_outcome_counts
 from registry.models import Patient
 
 
@@ -47,6 +48,8 @@ class Command(BaseCommand):
         started = time.monotonic()
         progress = progress_printer() if options["verbosity"] > 0 else None
         counts = generate(count=patients, seed=seed, batch=batch, progress=progress)
+        build = build_outcome_counts()  # what the nightly run would count
+        counts["outcome counts"] = build.rows
         for label, rows in counts.items():
             self.stdout.write(f"{label:32} {rows:>10,}")
         self.stdout.write(f"done in {time.monotonic() - started:.1f} s")

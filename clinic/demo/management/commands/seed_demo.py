@@ -14,6 +14,7 @@ from clinic.accounts.two_factor import AUTHENTICATOR_NAME, grouped_base32, requi
 from clinic.monitoring.flagging import raise_flags
 from clinic.monitoring.labs import baseline_labs_of
 from clinic.monitoring.models import Visit
+from clinic.monitoring.outcomes import build_outcome_counts
 from clinic.reminders.schedule import schedule_visit_reminders
 from dosing import services as dosing
 from dosing.models import Dispense
@@ -153,6 +154,7 @@ class Command(BaseCommand):
             )
             self._courses(users, pharmacies[0])
             transaction.on_commit(raise_flags)
+            transaction.on_commit(build_outcome_counts)  # the report has figures at once
         self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
         for username, first, last, role, _staff in DEMO_ACCOUNTS:
             self.stdout.write(f"  {role.value:<15} {username:<14} ({first} {last})")
