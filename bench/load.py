@@ -59,6 +59,7 @@ PAGES = [
     Page("visit form GET", "prescriber"),
     Page("visit form POST", "prescriber", method="POST", status=302),
     Page("dose check", "prescriber"),
+    Page("outcomes report", "prescriber"),
     Page("portal start page", "patient"),
     Page("calendar feed", "anon"),
 ]
@@ -121,6 +122,8 @@ def path_for(page: Page, target: dict, user_index: int, counter) -> tuple[str, d
                 f"/courses/{course}/prescribe/check/?mg_per_dose=30&doses_per_day=2&days_supply=30",
                 None,
             )
+        case "outcomes report":
+            return "/outcomes/", None
         case "portal start page":
             return "/my/", None
         case "calendar feed":

@@ -38,6 +38,7 @@ from clinic.accounts.two_factor import (  # noqa: E402
     new_recovery_codes,
     pending_authenticator,
 )
+from clinic.monitoring.outcomes import build_outcome_counts  # noqa: E402
 from clinic.monitoring.weights import latest_patient_weight_kg  # noqa: E402
 from clinic.portal.models import (
     CalendarFeed,  # noqa: E402
@@ -170,11 +171,17 @@ def main() -> None:
         print(f"{name} holds {have:,} patients, not {args.patients:,}", file=sys.stderr)
         sys.exit(3)
     accounts = add_bench_accounts()
+    # The outcomes report's nightly count, timed at this size (the page reads what it wrote).
+    build = build_outcome_counts()
+    outcome_build = {"courses": build.courses, "rows": build.rows, "seconds": build.seconds}
     # What autovacuum gives a running clinic: fresh statistics and visibility maps, so a
     # just-generated database is not measured with stale plans and no index-only scans.
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
-    json.dump({"accounts": accounts, "password": PASSWORD, **targets()}, sys.stdout)
+    json.dump(
+        {"accounts": accounts, "password": PASSWORD, "outcome_build": outcome_build, **targets()},
+        sys.stdout,
+    )
 
 
 if __name__ == "__main__":

@@ -447,6 +447,13 @@ def write(results: dict) -> None:
             f"{r['wire_rate']:,.0f} messages/s |\n"
             f"| wire / worker | {r['wire_rate'] / r['worker_rate']:.2f} |",
         )
+    if "outcome_counts" in results and "<!-- bench:outcome-counts -->" in text:
+        rows = ["| size | courses counted | rows written | time |", "|---|---|---|---|"]
+        for size, build in results["outcome_counts"].items():
+            rows.append(
+                f"| {size} | {build['courses']:,} | {build['rows']:,} | {build['seconds']:.2f} s |"
+            )
+        text = replace_block(text, "outcome-counts", "\n".join(rows))
     if "exports" in results:
         if "<!-- bench:exports -->" in text:
             text = replace_block(text, "exports", exports_table(results["exports"]))

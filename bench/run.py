@@ -149,8 +149,9 @@ def served_copy(base_url: str, database: str, port: int):
         admin(base_url, f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
 
 
-def run_pages(args, base_url: str) -> tuple[dict, dict]:
-    """The load's samples, and the full export's figures at each size."""
+def run_pages(args, base_url: str) -> tuple[dict, dict, dict]:
+    """The load's samples, the full export's figures at each size, and the time the outcomes
+    report's nightly count took at each size (bench/prepare.py runs it)."""
     sizes = {label(n): prepare(base_url, n) for n in args.sizes}
     subprocess.run(
         [PYTHON, "manage.py", "collectstatic", "--noinput", "--verbosity=0"],
@@ -186,7 +187,8 @@ def run_pages(args, base_url: str) -> tuple[dict, dict]:
                 check=True,
             )
             samples = json.loads(out_file.read_text())
-        return samples, run_exports(args, plan, masters)
+        builds = {size: prepared["target"]["outcome_build"] for size, prepared in sizes.items()}
+        return samples, run_exports(args, plan, masters), builds
 
 
 def run_exports(args, plan: dict, masters: dict) -> dict:
@@ -254,7 +256,7 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     results = {"quick": args.quick, "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     if "pages" in only:
-        results["pages"], results["exports"] = run_pages(args, base_url)
+        results["pages"], results["exports"], results["outcome_counts"] = run_pages(args, base_url)
     if "flags" in only:
         # One database per size: flag_courses.py adds courses up to --courses, never removes.
         results["flags"] = run_script(

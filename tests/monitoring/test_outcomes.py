@@ -104,7 +104,7 @@ def pharmacy(registry_admin, pharmacist):
 
 @pytest.fixture
 def clinic(prescriber, nurse, pharmacist, pharmacy):
-    other = UserFactory(username="dr.b", roles=[Role.PRESCRIBER])
+    other = UserFactory(username="dr.b", first_name="Dr", last_name="B", roles=[Role.PRESCRIBER])
     c1_patient, c1 = start(prescriber, D(2026, 1, 5), 20)
     visit(c1_patient, nurse, D(2026, 1, 5), 20)
     with at(D(2026, 1, 5), hour=11):
