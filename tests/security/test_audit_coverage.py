@@ -25,6 +25,9 @@ NO_HISTORY = {
     "reminders.Reminder": "is the outbox: its status, attempts, last error and sent time are the "
     "log of its sending (the send log page); it carries no clinical data",
     "reminders.Heartbeat": "records when the periodic heartbeat last ran; no clinical data",
+    "clinic.OutcomeCount": "counts of courses for the outcomes report, rebuilt nightly from "
+    "records that keep their own history; no patient's data",
+    "clinic.OutcomeBuild": "when the outcomes report's counts were last built; no clinical data",
     "accounts.RecoveryCode": "is the hash of one recovery code; its set (RecoveryCodeDevice) "
     "keeps the history (codes replaced, a code used, by whom), and a history of the hashes "
     "would keep used codes' hashes for good",
