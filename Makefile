@@ -68,10 +68,12 @@ VNU_VERSION := 26.9.27
 # Most tests in two processes (pytest-xdist, one per core of the 2-core CI machine: each has its
 # own test database, and the tests that start workers or hosts use names of their own); then,
 # in one process, the few marked "alone", which stop the machine's PostgreSQL or time a fault
-# against an idle machine. PYTEST_ARGS narrows both runs (a run that selects nothing is fine).
+# against an idle machine. PYTEST_ARGS narrows both runs (a run that selects nothing is fine);
+# MARKS narrows both by marker ("and not browser": .ci/run's second pass, on SQLite).
+MARKS ?=
 pytest: $(VENV)/.dev-installed .tools/.vnu-$(VNU_VERSION)
-	$(BIN)/pytest -n 2 -m "not alone" $(PYTEST_ARGS)
-	$(BIN)/pytest -m alone $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(BIN)/pytest -n 2 -m "not alone $(MARKS)" $(PYTEST_ARGS)
+	$(BIN)/pytest -m "alone $(MARKS)" $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 # Static security analysis: no high-severity finding may land (issue 8).
 security-scan: $(VENV)/.dev-installed

@@ -70,7 +70,7 @@ from tests.workers import worker_database_url, worker_env
 
 # alone: it times a worker host's kill against the mail relay's replies; another test
 # process loading the two cores stretches that window until a message is sent twice.
-pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.alone]
+pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.alone, pytest.mark.postgresql]
 
 REMINDERS = 2000
 BATCH = 100

@@ -76,7 +76,7 @@ from tests.reliability.simulated_year_support import (
     zone,
 )
 
-pytestmark = [pytest.mark.worker, pytest.mark.redis]
+pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.postgresql]
 
 PATIENTS = int(os.environ.get("SOAK_PATIENTS", "48"))
 YEAR = 2027
