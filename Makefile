@@ -29,7 +29,7 @@ var/.demo-seeded: | $(VENV)/.runtime-installed
 	$(DEV_ENV) $(BIN)/python manage.py seed_demo
 	touch $@
 
-run: $(VENV)/.runtime-installed var/.demo-seeded
+run: $(VENV)/.runtime-installed var/.demo-seeded pdf-libs
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEV_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "Starting web, worker and beat: open http://localhost:8000 (Ctrl-C stops all three)"
@@ -65,13 +65,24 @@ VNU_VERSION := 26.9.27
 	  npm install --prefix .tools --no-audit --no-fund --silent vnu-jar@$(VNU_VERSION) && touch $@; \
 	else echo "npm not found: the HTML checker test will be skipped"; fi
 
+# weasyprint (the PDF printouts) draws text with Debian's pango and the DejaVu fonts: installed
+# with apt when missing on a Debian machine run as root, else the one command to run is printed.
+PDF_DEBS := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+DEJAVU := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+.PHONY: pdf-libs
+pdf-libs:
+	@if /sbin/ldconfig -p | grep -q libpangoft2-1.0 && [ -f $(DEJAVU) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_DEBS) >/dev/null; \
+	else echo "The PDF printouts need pango and DejaVu: sudo apt-get install $(PDF_DEBS)"; fi
+
 # Most tests in two processes (pytest-xdist, one per core of the 2-core CI machine: each has its
 # own test database, and the tests that start workers or hosts use names of their own); then,
 # in one process, the few marked "alone", which stop the machine's PostgreSQL or time a fault
 # against an idle machine. PYTEST_ARGS narrows both runs (a run that selects nothing is fine);
 # MARKS narrows both by marker ("and not browser": .ci/run's second pass, on SQLite).
 MARKS ?=
-pytest: $(VENV)/.dev-installed .tools/.vnu-$(VNU_VERSION)
+pytest: $(VENV)/.dev-installed .tools/.vnu-$(VNU_VERSION) pdf-libs
 	$(BIN)/pytest -n 2 -m "not alone $(MARKS)" $(PYTEST_ARGS)
 	$(BIN)/pytest -m "alone $(MARKS)" $(PYTEST_ARGS) || [ $$? -eq 5 ]
 

@@ -9,9 +9,9 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from clinic.accounts.roles import STAFF_ROLES, has_role
-from clinic.monitoring.models import CourseFlag
+from clinic.monitoring.models import CourseFlag, Visit
 from clinic.reminders.models import Reminder
-from dosing.models import TreatmentCourse
+from dosing.models import Prescription, TreatmentCourse
 from registry.models import Patient
 
 
@@ -43,3 +43,25 @@ def get_reminder_for(user, pk) -> Reminder:
     if not has_role(user, *STAFF_ROLES):
         raise Http404("No such reminder.")
     return get_object_or_404(Reminder, pk=pk)
+
+
+def get_prescription_for(user, pk) -> Prescription:
+    """A prescription with its course, patient and the people on it (the printout)."""
+    if not has_role(user, *STAFF_ROLES):
+        raise Http404("No such prescription.")
+    return get_object_or_404(
+        Prescription.objects.select_related(
+            "course__patient__prescriber", "prescribed_by", "pregnancy_test", "voided_by"
+        ).prefetch_related("dispenses__pharmacy"),
+        pk=pk,
+    )
+
+
+def get_visit_for(user, pk) -> Visit:
+    """A visit with its patient, course, test and who recorded it (the visit summary)."""
+    if not has_role(user, *STAFF_ROLES):
+        raise Http404("No such visit.")
+    return get_object_or_404(
+        Visit.objects.select_related("patient", "course", "pregnancy_test", "recorded_by"),
+        pk=pk,
+    )

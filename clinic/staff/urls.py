@@ -14,6 +14,7 @@ from clinic.staff.views import (
     pregnancy_tests,
     prescribing,
     refusals,
+    printouts,
     registry_admin,
     reminders,
     visits,
@@ -55,4 +56,8 @@ urlpatterns = [
     path("pharmacies/", pharmacies.pharmacy_list, name="pharmacy-list"),
     path("registry-admin/", registry_admin.registry_admin_home, name="registry-admin-home"),
     path("registry-admin/audit/", audit.audit, name="audit"),
+    # The printouts as PDF (clinic/staff/printouts/).
+    path("prescriptions/<int:pk>/print.pdf", printouts.prescription_pdf, name="prescription-pdf"),
+    path("visits/<int:pk>/summary.pdf", printouts.visit_summary_pdf, name="visit-summary-pdf"),
+    path("patients/<int:pk>/referral.pdf", printouts.referral_pdf, name="referral-pdf"),
 ]

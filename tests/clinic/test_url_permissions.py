@@ -69,6 +69,74 @@ def the_patient(personas):
     return {"patient_pk": personas["patient"].patient.pk}
 
 
+def a_prescription(personas):
+    """A prescription in the patient persona's course (its printout)."""
+    import datetime
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from dosing.models import Prescription
+
+    today = timezone.localdate()
+    rx, _ = Prescription.objects.get_or_create(
+        course_id=a_course(personas)["pk"],
+        prescribed_on=today,
+        defaults={
+            "prescribed_by": personas["prescriber"],
+            "weight_kg": Decimal(70),
+            "mg_per_dose": 30,
+            "formulation": "conventional",
+            "capsules_per_dose": [30],
+            "days_supply": 30,
+            "window_opens": today,
+            "window_closes": today + datetime.timedelta(days=29),
+        },
+    )
+    return {"pk": rx.pk}
+
+
+def a_visit(personas):
+    """A visit of the patient persona in its course (its summary)."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from clinic.monitoring.models import Visit
+
+    course_pk = a_course(personas)["pk"]
+    visit, _ = Visit.objects.get_or_create(
+        patient=personas["patient"].patient,
+        course_id=course_pk,
+        visit_date=timezone.localdate(),
+        defaults={
+            "weight_kg": Decimal(70),
+            "nodule_count": 8,
+            "phq2_interest": 0,
+            "phq2_mood": 1,
+            "recorded_by": personas["nurse"],
+        },
+    )
+    return {"pk": visit.pk}
+
+
+def a_positive_test(personas):
+    """The patient persona, with a positive pregnancy test during its course (the referral
+    letter exists only then, R18)."""
+    from django.utils import timezone
+
+    from registry.models import PregnancyTest
+
+    a_course(personas)
+    patient = personas["patient"].patient
+    PregnancyTest.objects.get_or_create(
+        patient=patient,
+        result="positive",
+        defaults={"specimen_date": timezone.localdate(), "recorded_by": personas["nurse"]},
+    )
+    return {"pk": patient.pk}
+
+
 PRESCRIBER = {"prescriber"}
 SECOND_FACTOR = {"prescriber", "nurse", "pharmacist", "registry_admin"}  # TWO_FACTOR_ROLES
 
@@ -131,6 +199,10 @@ TABLE = {
     "staff:course-end": (a_course, only(PRESCRIBER)),
     "staff:refusals": ({}, only({"prescriber", "registry_admin"})),
     "staff:outcomes": ({}, only({"prescriber", "registry_admin"})),
+    "staff:prescription-pdf": (a_prescription, only(STAFF)),
+    "staff:visit-summary-pdf": (a_visit, only(STAFF)),
+    # The letter of the prescriber who stops and refers (R18): clinical staff get 404.
+    "staff:referral-pdf": (a_positive_test, only(PRESCRIBER)),
     "portal:home": ({}, only({"patient"})),
     "portal:schedule": ({}, only({"patient"})),
     "portal:course-schedule": (a_course, only({"patient"})),

@@ -93,6 +93,11 @@ GROWTH = {
     "staff:course-end": COURSE_PAGE,
     "staff:refusals": ("refusals", "patients"),
     # Counts added up over the months asked (one grouped query) and the prescribers to choose.
+    # The printouts: one prescription with its dispenses, one visit, the referral's course
+    # figures (its prescriptions and dispenses in two queries).
+    "staff:prescription-pdf": COURSE_PAGE,
+    "staff:visit-summary-pdf": COURSE_PAGE,
+    "staff:referral-pdf": COURSE_PAGE,
     "staff:outcomes": ("outcome_counts",),
     # The access log (no patient asked: no change history).
     "staff:audit": ("accesses",),

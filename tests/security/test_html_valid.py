@@ -30,6 +30,11 @@ NOT_HTML_PAGES = {
     "portal:calendar-download",
     "staff:course-prescribe-check",
     "otp_webauthn:js-i18n-catalog",  # the passkey script's translations: JavaScript
+    # The printouts: PDF files (tests/staff/test_printouts.py reads them back).
+    "staff:prescription-pdf",
+    "staff:visit-summary-pdf",
+    "staff:referral-pdf",
+    "staff:monthly-steps-csv",  # a CSV file (its page for a wrong month: test_monthly_steps_pages)
 }
 FORMS_WITH_ERRORS = {
     "staff:patient-enrol": "nurse",

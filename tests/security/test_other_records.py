@@ -36,6 +36,9 @@ OWNER = {
     "staff:course-prescribe": "clinic",
     "staff:course-prescribe-check": "clinic",
     "staff:course-end": "clinic",
+    "staff:prescription-pdf": "clinic",
+    "staff:visit-summary-pdf": "clinic",
+    "staff:referral-pdf": "clinic",
     "portal:course-schedule": "patient",
     "portal:course-progress": "patient",
     # Any certified pharmacy may fill any prescription, but only with the patient's registry ID:
@@ -46,7 +49,12 @@ OWNER = {
     "accounts:two-factor-passkey-remove": "user",
 }
 # Pages that take no POST at all answer it with 405 before looking anything up.
-GET_ONLY = {"staff:course-prescribe-check"}
+GET_ONLY = {
+    "staff:course-prescribe-check",
+    "staff:prescription-pdf",
+    "staff:visit-summary-pdf",
+    "staff:referral-pdf",
+}
 # Secret-token URLs: a wrong token is already 404 for everyone in the permission table.
 TOKEN_URLS = {"portal:invitation-accept", "portal:calendar-feed", "password_reset_confirm"}
 # URLs whose argument names a fixed part of a page, not a record of anyone's.

@@ -21,11 +21,22 @@ from tests.clinic.test_url_permissions import (
     a_course,
     a_flag,
     a_patient,
+    a_positive_test,
+    a_prescription,
+    a_visit,
     the_patient,
     url_for,
 )
 
-RECORD_ARGUMENTS = {a_patient, the_patient, a_course, a_flag}
+RECORD_ARGUMENTS = {
+    a_patient,
+    the_patient,
+    a_course,
+    a_flag,
+    a_prescription,
+    a_visit,
+    a_positive_test,
+}
 # Pages that show a patient's record and do not log, with the reason (docs/SECURITY.md).
 NOT_LOGGED = {
     "staff:course-prescribe-check": "a part of the prescribing page (which logged), asked for "
