@@ -338,6 +338,40 @@ class Dispense(models.Model):
         return max(0, min(self.days_supply, (self.ended_on - self.dispensed_on).days))
 
 
+class CounsellingConfirmation(models.Model):
+    """The prescriber's monthly confirmation that the patient was counselled (iPLEDGE, R13 to
+    R16: one of the monthly steps, for every patient in treatment whatever the risk category).
+
+    `month` is the first day of the calendar month it covers, in the clinic's time zone
+    (dosing.monthly_steps.Month, the one definition of a month); one per course and month.
+    """
+
+    course = models.ForeignKey(
+        TreatmentCourse, on_delete=models.PROTECT, related_name="counselling_confirmations"
+    )
+    month = models.DateField(help_text="The first day of the calendar month it covers.")
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-month", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "month"], name="one_counselling_per_course_month"
+            ),
+        ]
+        # No check that `month` is a first day: on SQLite it compiles to Django's own
+        # django_date_extract(), which a database opened without Django cannot evaluate. The
+        # one service that writes rows takes a Month, which only ever gives its first day.
+
+    def __str__(self):
+        return f"Counselling confirmed for {self.month:%B %Y}"
+
+
 class RefusedAction(models.Model):
     """An unsafe or impossible action the application refused: who tried, what, and why.
 
@@ -354,6 +388,7 @@ class RefusedAction(models.Model):
         VISIT = "visit", "Record a visit"
         PREGNANCY_TEST = "pregnancy_test", "Record a pregnancy test"
         END_COURSE = "end_course", "End a course"
+        COUNSELLING = "counselling", "Confirm the monthly counselling"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -17,6 +17,7 @@ from clinic.monitoring.models import CourseFlag
 from clinic.monitoring.thresholds import MONTH_TWO_LABS_DUE_FROM_DAY
 from clinic.reminders.models import Reminder
 from dosing.models import Prescription, TreatmentCourse
+from dosing.monthly_steps import Month, any_step_missing, with_steps
 
 ROW_LIMIT = 10  # per section: the most urgent first, the badge counts all, "show all" pages
 ALL_PAGE_SIZE = 50  # rows a page on a section's own page
@@ -81,6 +82,16 @@ def closing_windows(today: datetime.date):
         )
         .select_related("course__patient")
         .order_by("window_closes", "pk")
+    )
+
+
+def monthly_steps_missing(today: datetime.date):
+    """Courses in treatment with at least one of this month's steps not done (iPLEDGE; the
+    calendar month of `today`, dosing.monthly_steps), oldest course first: each step is a
+    subquery of the same query, so the rows cost one query whatever their number."""
+    courses = TreatmentCourse.objects.filter(status=TreatmentCourse.Status.ACTIVE)
+    return (
+        with_steps(courses, Month.of(today)).filter(any_step_missing()).order_by("start_date", "pk")
     )
 
 
@@ -154,6 +165,13 @@ def sections() -> list[Section]:
             closing_windows,
             ("window_closes", "pk"),
             "staff/worklist/_windows.html",
+        ),
+        Section(
+            "monthly",
+            "Monthly steps missing (iPLEDGE, this month)",
+            monthly_steps_missing,
+            ("start_date", "pk"),
+            "staff/worklist/_monthly.html",
         ),
         Section(
             "failed",

@@ -185,6 +185,8 @@ TABLE = {
     "staff:course-start": (the_patient, only(PRESCRIBER)),
     "staff:pregnancy-test-new": (the_patient, only(STAFF)),
     "staff:visit-new": (the_patient, only(STAFF)),
+    "staff:counselling-confirm": (the_patient, only(STAFF, allowed=NOT_ALLOWED)),
+    "staff:monthly-steps-csv": ({}, only(STAFF)),
     "staff:patient-reminders": (a_patient, only(STAFF)),
     "staff:reminders-failed": ({}, only(STAFF)),
     "staff:reminder-retry": ({"pk": 1}, only(STAFF, allowed=NOT_ALLOWED)),

@@ -609,7 +609,7 @@ GROWERS = {
 # Pages whose query count legitimately changes with the data, by a fixed number of queries
 # of a known kind: url name -> (how many more with many rows, how each extra query starts).
 # The worklist shows at most ROW_LIMIT rows per section and counts the rest with one more
-# query only when there are more (clinic.staff.worklist.bounded); all seven sections are bounded
-# (open flags, visits planned today, this week, overdue follow-ups, month-2 labs due, closing
-# windows, failed reminders), so with many rows there are exactly seven COUNT queries more,
-# whatever the number.
+# query only when there are more (clinic.staff.worklist.bounded); all eight sections are bounded
+# (open flags, visits planned today, this week, overdue follow-ups, month-2 labs due, monthly
+# steps missing, closing windows, failed reminders), so with many rows there are exactly eight
+# COUNT queries more, whatever the number.

@@ -51,7 +51,7 @@ def world(personas, make_pharmacy):
     return World(personas, TreatmentCourse.objects.get(pk=course_pk), pharmacy)
 
 
-FIXED_EXTRA = {"staff:worklist": (7, 'SELECT COUNT(*) AS "__count"')}
+FIXED_EXTRA = {"staff:worklist": (8, 'SELECT COUNT(*) AS "__count"')}
 
 PATIENT_PAGE = ("own_patient", "own_course", "own_reminders", "patients")
 COURSE_PAGE = ("own_course", "own_patient", "pharmacies")
@@ -83,6 +83,8 @@ GROWTH = {
     "staff:course-start": PATIENT_PAGE,
     "staff:pregnancy-test-new": PATIENT_PAGE,
     "staff:visit-new": PATIENT_PAGE,
+    # The month's steps of every course in treatment (the streamed rows are one query).
+    "staff:monthly-steps-csv": ("clinic_courses", "own_course"),
     "staff:patient-reminders": ("own_reminders", "failed_reminders"),
     "staff:reminders-failed": ("failed_reminders", "clinic_courses"),
     "staff:flag-acknowledge": COURSE_PAGE,
@@ -91,13 +93,13 @@ GROWTH = {
     "staff:course-prescribe": COURSE_PAGE,
     "staff:course-prescribe-check": COURSE_PAGE,
     "staff:course-end": COURSE_PAGE,
-    "staff:refusals": ("refusals", "patients"),
-    # Counts added up over the months asked (one grouped query) and the prescribers to choose.
     # The printouts: one prescription with its dispenses, one visit, the referral's course
     # figures (its prescriptions and dispenses in two queries).
     "staff:prescription-pdf": COURSE_PAGE,
     "staff:visit-summary-pdf": COURSE_PAGE,
     "staff:referral-pdf": COURSE_PAGE,
+    "staff:refusals": ("refusals", "patients"),
+    # Counts added up over the months asked (one grouped query) and the prescribers to choose.
     "staff:outcomes": ("outcome_counts",),
     # The access log (no patient asked: no change history).
     "staff:audit": ("accesses",),

@@ -29,6 +29,7 @@ OWNER = {
     "staff:course-start": "clinic",
     "staff:pregnancy-test-new": "clinic",
     "staff:visit-new": "clinic",
+    "staff:counselling-confirm": "clinic",
     "staff:reminder-retry": "clinic",
     "staff:flag-acknowledge": "clinic",
     "pharmacy:staff-dispense-authorize": "clinic",

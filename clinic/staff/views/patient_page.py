@@ -12,6 +12,7 @@ from clinic.staff.forms.patients import StatusForm
 from clinic.staff.tables.refusals import reasons_of, tried
 from clinic.staff.views.refusals import REFUSAL_READERS
 from dosing.models import RefusedAction
+from dosing.monthly_steps import Month, course_steps
 from registry.audit import history_entries
 from registry.models import Patient, PriorTreatment, RecordAccess
 
@@ -54,6 +55,10 @@ def patient_detail(request, pk):
         .select_related("user")
         .order_by("-at", "-pk")[:PATIENT_ACCESSES]
     )
+    # "This month" (iPLEDGE's monthly steps) for the course in treatment: one query.
+    active = next((c for c in courses if c.is_active), None)
+    month = Month.current()
+    this_month = active and {"course": active, "month": month, "steps": course_steps(active, month)}
     return render(
         request,
         "staff/patient_detail.html",
@@ -74,5 +79,7 @@ def patient_detail(request, pk):
             "can_start_course": has_role(request.user, Role.PRESCRIBER)
             and not any(c.status in ("active", "planned") for c in courses),
             "status_form": StatusForm(initial={"status": patient.status}),
+            "this_month": this_month,
+            "is_prescriber": has_role(request.user, Role.PRESCRIBER),
         },
     )
