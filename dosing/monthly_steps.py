@@ -145,45 +145,68 @@ def _latest(queryset: QuerySet, field: str) -> Subquery:
     return Subquery(queryset.order_by(f"-{field}").values(field)[:1])
 
 
+def _done_in(month: Month) -> dict[str, QuerySet]:
+    """Each step's records of `month` (the same filters for the card, the worklist and the
+    CSV), by the field that ties them to a course or its patient."""
+    first, last = month.first, month.last
+    return {
+        "test": PregnancyTest.objects.negative().filter(
+            specimen_date__gte=first, specimen_date__lte=last
+        ),
+        "confirmation": MonthlyConfirmation.objects.filter(
+            passed=True, confirmed_on__gte=first, confirmed_on__lte=last
+        ),
+        "counselling": CounsellingConfirmation.objects.filter(month=first),
+        "prescription": Prescription.objects.not_voided().filter(
+            prescribed_on__gte=first, prescribed_on__lte=last
+        ),
+        "pickup": Dispense.objects.live().filter(
+            authorized_at__gte=month.starts_at, authorized_at__lt=month.next.starts_at
+        ),
+    }
+
+
 def with_steps(courses: QuerySet, month: Month) -> QuerySet:
     """`courses` with test_on, confirmation_on, counselling_on, prescription_on (days) and
     pickup_on (a moment) of `month`: the latest of each, else None. Each is one subquery
     through an index on (patient or course, day), in the same query as the courses."""
-    first, last = month.first, month.last
+    done = _done_in(month)
     patient, course = OuterRef("patient_id"), OuterRef("pk")
-    tests = PregnancyTest.objects.negative().filter(
-        patient_id=patient, specimen_date__gte=first, specimen_date__lte=last
-    )
-    confirmations = MonthlyConfirmation.objects.filter(
-        patient_id=patient, passed=True, confirmed_on__gte=first, confirmed_on__lte=last
-    )
-    counselling = CounsellingConfirmation.objects.filter(course_id=course, month=first)
-    prescriptions = Prescription.objects.not_voided().filter(
-        course_id=course, prescribed_on__gte=first, prescribed_on__lte=last
-    )
-    pickups = Dispense.objects.live().filter(
-        prescription__course_id=course,
-        authorized_at__gte=month.starts_at,
-        authorized_at__lt=month.next.starts_at,
-    )
     return courses.select_related("patient").annotate(
-        test_on=_latest(tests, "specimen_date"),
-        confirmation_on=_latest(confirmations, "confirmed_on"),
-        counselling_on=_latest(counselling, "confirmed_at"),
-        prescription_on=_latest(prescriptions, "prescribed_on"),
-        pickup_on=_latest(pickups, "authorized_at"),
+        test_on=_latest(done["test"].filter(patient_id=patient), "specimen_date"),
+        confirmation_on=_latest(done["confirmation"].filter(patient_id=patient), "confirmed_on"),
+        counselling_on=_latest(done["counselling"].filter(course_id=course), "confirmed_at"),
+        prescription_on=_latest(done["prescription"].filter(course_id=course), "prescribed_on"),
+        pickup_on=_latest(done["pickup"].filter(prescription__course_id=course), "authorized_at"),
     )
 
 
-def any_step_missing() -> Q:
-    """The filter for a queryset from `with_steps`: at least one needed step not done."""
-    can = Q(patient__risk_category=Patient.RiskCategory.CAN_GET_PREGNANT)
-    return (
-        Q(counselling_on=None)
-        | Q(prescription_on=None)
-        | Q(pickup_on=None)
-        | (can & (Q(test_on=None) | Q(confirmation_on=None)))
+def any_step_missing(month: Month) -> Q:
+    """The courses with at least one needed step of `month` not done.
+
+    Written with each step's records as one set (course or patient ids of the month), not as
+    the per-course subqueries of with_steps: the database reads each set once and looks the
+    courses up in it, so counting the worklist's section stays quick when most courses are
+    complete (the per-course form took 788 ms at 100,000 patients, 46,000 active courses)."""
+    done = _done_in(month)
+    not_at_risk = Patient.objects.exclude(
+        risk_category=Patient.RiskCategory.CAN_GET_PREGNANT
+    ).values("pk")
+    complete = (
+        Q(pk__in=done["counselling"].values("course_id"))
+        & Q(pk__in=done["prescription"].values("course_id"))
+        & Q(pk__in=done["pickup"].values("prescription__course_id"))
+        & (
+            # The patients' risk category as a set too: a join with every patient would make
+            # the database sort all the courses instead of reading them in the section's order.
+            Q(patient_id__in=not_at_risk)
+            | (
+                Q(patient_id__in=done["test"].values("patient_id"))
+                & Q(patient_id__in=done["confirmation"].values("patient_id"))
+            )
+        )
     )
+    return ~complete
 
 
 def in_treatment_during(month: Month) -> QuerySet:

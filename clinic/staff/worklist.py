@@ -87,12 +87,14 @@ def closing_windows(today: datetime.date):
 
 def monthly_steps_missing(today: datetime.date):
     """Courses in treatment with at least one of this month's steps not done (iPLEDGE; the
-    calendar month of `today`, dosing.monthly_steps), oldest course first: each step is a
-    subquery of the same query, so the rows cost one query whatever their number."""
-    courses = TreatmentCourse.objects.filter(status=TreatmentCourse.Status.ACTIVE)
-    return (
-        with_steps(courses, Month.of(today)).filter(any_step_missing()).order_by("start_date", "pk")
+    calendar month of `today`, dosing.monthly_steps), oldest course first. Which are missing a
+    step is read from each step's records of the month as one set; the days shown are
+    subqueries of the same query, run for the rows shown only."""
+    month = Month.of(today)
+    courses = TreatmentCourse.objects.filter(
+        any_step_missing(month), status=TreatmentCourse.Status.ACTIVE
     )
+    return with_steps(courses, month).order_by("start_date", "pk")
 
 
 def failed_reminders():

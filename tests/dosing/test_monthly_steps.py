@@ -17,7 +17,6 @@ from dosing.monthly_steps import (
     course_steps,
     in_treatment_during,
     steps_of,
-    with_steps,
 )
 from dosing.services import Refused
 from tests.course_fixtures import days_ago
@@ -165,7 +164,7 @@ def test_a_patient_who_cannot_get_pregnant_is_complete_with_three_steps(
 ):
     patient = PatientFactory(prescriber=prescriber, risk_category="cannot_get_pregnant")
     course = rows.course(patient, by=prescriber, start=D(2026, 5, 10))
-    missing = with_steps(TreatmentCourse.objects.all(), JUNE).filter(any_step_missing())
+    missing = TreatmentCourse.objects.filter(any_step_missing(JUNE))
     assert list(missing) == [course]
     rows.counselled(course, D(2026, 6, 1), by=prescriber, moment=at(2026, 6, 2))
     rx = rows.prescription(course, D(2026, 6, 2), by=prescriber)
@@ -182,7 +181,7 @@ def test_a_patient_who_can_get_pregnant_is_listed_until_test_and_confirmation_ar
     rows.counselled(course, D(2026, 6, 1), by=prescriber, moment=at(2026, 6, 2))
     rx = rows.prescription(course, D(2026, 6, 2), by=prescriber)
     rows.pick_up(rx, at(2026, 6, 3), pharmacy=pharmacy, by=nurse)
-    missing = with_steps(TreatmentCourse.objects.all(), JUNE).filter(any_step_missing())
+    missing = TreatmentCourse.objects.filter(any_step_missing(JUNE))
     assert list(missing) == [course]
     rows.pregnancy_test(course.patient, D(2026, 6, 2), by=nurse)
     assert list(missing.all()) == [course]
