@@ -17,6 +17,14 @@ from django.utils import timezone
 
 from clinic.accounts.roles import Role
 from registry.audit import changed_by
+from registry.guardianship import (
+    KEEP_GUARDIAN,
+    GuardianEntry,
+    check_guardian,
+    entry_of,
+    guardian_of,
+    save_guardian,
+)
 from registry.models import Patient, PortalInvitation, PriorTreatment
 from registry.models.invitations import INVITATION_LIFETIME, hash_token
 from registry.signals import patient_status_changed, risk_category_changed
@@ -57,15 +65,22 @@ def _check_details(details: dict) -> None:
 
 @transaction.atomic
 def enrol_patient(
-    *, by, prior_treatments: Iterable[PriorTreatmentEntry] = (), **details
+    *,
+    by,
+    prior_treatments: Iterable[PriorTreatmentEntry] = (),
+    guardian: GuardianEntry | None = None,
+    **details,
 ) -> Patient:
     """Create the patient and their prior treatments; the registry ID is assigned on save.
-    `details` are the values of PATIENT_DETAILS, already validated (the enrolment form)."""
+    `details` are the values of PATIENT_DETAILS, already validated (the enrolment form).
+    A patient under 18 is refused without a `guardian` who consented (registry.guardianship)."""
     _check_details(details)
+    check_guardian(details.get("date_of_birth"), guardian, timezone.localdate())
     patient = Patient(enrolled_by=by, **details)
     _note_reminder_consent(patient, had_consent=False)
     changed_by(patient, by).save()
     _save_prior_treatments(patient, prior_treatments, by=by)
+    save_guardian(patient, guardian, by=by)
     return patient
 
 
@@ -84,18 +99,31 @@ def _consequences(responses) -> list[str]:
 
 @transaction.atomic
 def update_patient(
-    patient: Patient, *, by, prior_treatments: Iterable[PriorTreatmentEntry] = (), **details
+    patient: Patient,
+    *,
+    by,
+    prior_treatments: Iterable[PriorTreatmentEntry] = (),
+    guardian: GuardianEntry | None = KEEP_GUARDIAN,
+    **details,
 ) -> Changed:
     """Save changed details (values of PATIENT_DETAILS) and prior treatments. A change of risk
-    category reaches what dosing has written (registry.signals.risk_category_changed)."""
+    category reaches what dosing has written (registry.signals.risk_category_changed).
+    `guardian` replaces the guardian (None removes it); left out, the guardian stays. Either
+    way a patient under 18 is refused without one (a minor's guardian cannot be removed)."""
     _check_details(details)
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     old_category, had_consent = patient.risk_category, patient.reminder_consent
     for name, value in details.items():
         setattr(patient, name, value)
+    if guardian is KEEP_GUARDIAN:
+        check_guardian(patient.date_of_birth, entry_of(guardian_of(patient)), timezone.localdate())
+    else:
+        check_guardian(patient.date_of_birth, guardian, timezone.localdate())
     _note_reminder_consent(patient, had_consent=had_consent)
     changed_by(patient, by).save()
     _save_prior_treatments(patient, prior_treatments, by=by)
+    if guardian is not KEEP_GUARDIAN:
+        save_guardian(patient, guardian, by=by)
     said = []
     if old_category != patient.risk_category:
         # Prescriptions written under the old category may no longer stand (dosing listens).

@@ -39,6 +39,7 @@ from clinic.portal.course import (
 )
 from clinic.portal.forms import MonthlyConfirmationForm, ReminderPreferencesForm
 from clinic.portal.models import CalendarFeed
+from clinic.reminders.recipients import guardian_for, who_receives
 from dosing.services import check_monthly_confirmation
 from registry import services as registry_services
 
@@ -226,10 +227,18 @@ def reminders(request):
         messages.success(request, "Saved. " + sentences[0])
         return redirect("portal:reminders")
     sends, sentences = reminder_effect(patient)
+    # Who receives them, the guardian too (issue 17 point 5), in one sentence.
+    go_to = who_receives(patient, guardian_for(patient), to_patient=True)
     return render(
         request,
         "portal/reminders.html",
-        {"form": form, "patient": patient, "sends": sends, "effect": sentences},
+        {
+            "form": form,
+            "patient": patient,
+            "sends": sends,
+            "effect": sentences,
+            "reminders_go_to": go_to,
+        },
     )
 
 

@@ -9,7 +9,9 @@ leave one row.
 
 Rows for patients are written whether or not the patient consented to reminders: the sender
 checks consent (and the channel) when the row is due and marks it skipped with the reason, so
-staff can see in the send log why nothing went out.
+staff can see in the send log why nothing went out. Each patient reminder is written once for
+each of the patient's recipients (clinic/reminders/recipients.py: the patient, and a guardian
+who receives reminders).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from clinic.accounts.roles import Role
 from clinic.monitoring.models import Visit
 from clinic.monitoring.thresholds import MONTH_TWO_LABS_DUE_FROM_DAY, MONTH_TWO_LABS_FROM_DAY
 from clinic.reminders.models import Reminder
+from clinic.reminders.recipients import for_each_recipient
 from dosing.models import Prescription, TreatmentCourse
 from dosing.services import PREGNANCY_TEST_WINDOW_DAYS
 from registry.models import Patient, PharmacyCertification, PregnancyTest
@@ -156,6 +159,7 @@ def schedule_visit_reminders(visit: Visit) -> None:
                     **common,
                 )
             )
+    wanted = for_each_recipient(patient, wanted)
     _replace_open(
         Q(patient_id=patient.pk, kind__in=VISIT_KINDS, subject_key__startswith="visit:"),
         wanted,
@@ -198,6 +202,7 @@ def schedule_prescription_reminders(prescription: Prescription) -> None:
                 window_closes=prescription.window_closes,
             )
         )
+    wanted = for_each_recipient(patient, wanted)
     _replace_open(
         Q(kind=Kind.PICK_UP_CLOSING, subject_key=f"prescription:{prescription.pk}"),
         wanted,
@@ -239,6 +244,7 @@ def schedule_course_end_reminders(course: TreatmentCourse) -> None:
                     reason="course_end",
                 )
             )
+    wanted = for_each_recipient(patient, wanted)
     _replace_open(
         Q(kind=Kind.PREGNANCY_TEST_DUE, subject_key=f"course:{course.pk}"),
         wanted,
@@ -308,6 +314,7 @@ def schedule_month_two_labs_reminder(course: TreatmentCourse) -> None:
                 come_by_on=max(labs_by, day),
             )
         )
+    wanted = for_each_recipient(patient, wanted)
     _replace_open(scope, wanted, reason="Cancelled: the labs were drawn or the course ended.")
 
 

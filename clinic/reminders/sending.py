@@ -32,6 +32,7 @@ from django.utils import timezone, translation
 
 from clinic.reminders.db_outage import outlasting_outages
 from clinic.reminders.models import Reminder
+from clinic.reminders.recipients import greeting_name, guardian_skip_reason, to_guardian
 from dosing.models import Dispense, Prescription, TreatmentCourse
 from registry.models import Patient, PharmacyCertification
 
@@ -281,9 +282,13 @@ def skip_reason(reminder: Reminder) -> str:
     """Why this reminder must not be sent now (empty: send it)."""
     patient = reminder.patient
     if patient is not None:
-        if not patient.reminder_consent:
+        if to_guardian(reminder):
+            # The guardian's copy: the guardian's own choice decides, not the patient's consent.
+            if reason := guardian_skip_reason(reminder):
+                return reason
+        elif not patient.reminder_consent:
             return NO_CONSENT
-        if patient.reminder_channel == Patient.ReminderChannel.SMS:
+        elif patient.reminder_channel == Patient.ReminderChannel.SMS:
             return SMS_NOT_SET_UP
         if patient.status == Patient.Status.WITHDRAWN:
             return WITHDRAWN
@@ -328,7 +333,10 @@ def message_context(reminder: Reminder) -> dict:
             value = datetime.date.fromisoformat(value)
         context[key] = value
     context["due_on"] = timezone.localdate(reminder.due_at)
-    context["first_name"] = reminder.patient.first_name if reminder.patient else ""
+    # A guardian's copy greets the guardian, not the patient (clinic/reminders/recipients.py).
+    context["first_name"] = greeting_name(reminder)
+    # ... and says whose appointments they are, by the patient's first name only.
+    context["guardian_of"] = reminder.patient.first_name if to_guardian(reminder) else ""
     return context
 
 

@@ -25,7 +25,7 @@ def test_a_nurse_enrols_finds_and_opens_a_patient(
     page.get_by_label("Last name").fill("Haddad")
     page.get_by_label("Date of birth").fill("2003-07-09")
     page.get_by_label("Sex").select_option("female")
-    page.get_by_label("Email").fill("noor.haddad@example.org")
+    page.get_by_label("Email", exact=True).fill("noor.haddad@example.org")
     page.get_by_label("Prescriber").select_option(str(prescriber.pk))
     page.get_by_label("Can get pregnant", exact=True).check()
     page.get_by_label("Consent to treatment and registry signed on").fill("2026-11-20")

@@ -101,6 +101,14 @@ def test_a_patient_turning_12_today_may_enrol(client, nurse, enrolment):
     except ValueError:  # 29 February: the twelfth birthday counts from 1 March
         born = datetime.date(TODAY.year - 12, 3, 1)
     enrolment["date_of_birth"] = str(born)
+    # Under 18: with a guardian's consent (tests/registry/test_guardians.py has the rule).
+    enrolment.update(
+        guardian_full_name="Lena Lindgren",
+        guardian_relation="parent",
+        guardian_phone="+44 20 7946 0012",
+        guardian_consent_given="on",
+        guardian_consent_on=str(TODAY),
+    )
     assert post(client, nurse, enrolment).status_code == 302
 
 

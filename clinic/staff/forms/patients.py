@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from clinic.accounts.roles import Role
+from clinic.staff.forms.guardians import GuardianFields
 from registry.models import Patient, PriorTreatment
 from registry.models.patients import MINIMUM_AGE_YEARS, age_on
 from registry.registry_id import is_valid, normalize
@@ -32,8 +33,9 @@ def prescriber_queryset():
     )
 
 
-class PatientForm(forms.ModelForm):
-    """Enrolment and edit form: one page, in the order a nurse fills it in."""
+class PatientForm(GuardianFields, forms.ModelForm):
+    """Enrolment and edit form: one page, in the order a nurse fills it in. The guardian's
+    fields (required under 18) come from GuardianFields."""
 
     prescriber = PrescriberChoiceField(queryset=prescriber_queryset())
     confirm_not_duplicate = forms.BooleanField(
@@ -119,6 +121,7 @@ class PatientForm(forms.ModelForm):
         if born and consent_day and consent_day < born:
             self.add_error("consent_treatment_on", "Consent cannot predate the date of birth.")
         self._check_same_person(data)
+        self.clean_guardian(data)
         return data
 
     def _check_same_person(self, data):

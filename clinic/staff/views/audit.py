@@ -23,6 +23,7 @@ from clinic.staff.tables.refusals import day_start
 from dosing.models import Dispense, Prescription, TreatmentCourse
 from registry.audit import history_entries
 from registry.models import (
+    Guardian,
     MonthlyConfirmation,
     Patient,
     PregnancyTest,
@@ -49,6 +50,7 @@ RECORD_PARTS = (
         lambda p: PriorTreatment.history.filter(patient_id=p.pk),
         lambda row: f"Prior treatment: {row.get_kind_display()}",
     ),
+    (Guardian, lambda p: Guardian.history.filter(patient_id=p.pk), lambda row: "Guardian"),
     (
         PregnancyTest,
         lambda p: PregnancyTest.history.filter(patient_id=p.pk),

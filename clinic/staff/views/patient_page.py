@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from clinic.accounts.roles import STAFF_ROLES, Role, has_role, role_required
 from clinic.monitoring.models import CourseFlag
+from clinic.reminders.recipients import guardian_for, who_receives
 from clinic.staff.access import get_patient_for
 from clinic.staff.access_log import log_page
 from clinic.staff.forms.patients import StatusForm
@@ -14,7 +15,8 @@ from clinic.staff.views.refusals import REFUSAL_READERS
 from dosing.models import RefusedAction
 from dosing.monthly_steps import Month, course_steps
 from registry.audit import history_entries
-from registry.models import Patient, PriorTreatment, RecordAccess
+from registry.models import Guardian, Patient, PriorTreatment, RecordAccess
+from registry.models.guardians import is_minor_on
 
 # The latest refusals on the page; the refusals page, filtered to the patient, has the rest.
 PATIENT_REFUSALS = 20
@@ -33,6 +35,11 @@ def patient_detail(request, pk):
         PriorTreatment.history.filter(patient_id=patient.pk),
         PriorTreatment,
         lambda row: f"Prior treatment: {PriorTreatment.Kind(row.kind).label}",
+    )
+    # The guardian (issue 17 point 5): one query for the row, one for its history.
+    guardian = guardian_for(patient)
+    history += history_entries(
+        Guardian.history.filter(patient_id=patient.pk), Guardian, lambda row: "Guardian"
     )
     history.sort(key=lambda entry: entry.when, reverse=True)
     invitation = patient.invitations.first()
@@ -66,6 +73,9 @@ def patient_detail(request, pk):
             "patient": patient,
             "age": patient.age_on(timezone.localdate()),
             "prior_treatments": prior,
+            "guardian": guardian,
+            "minor": is_minor_on(patient.date_of_birth, timezone.localdate()),
+            "reminders_go_to": who_receives(patient, guardian, to_patient=False),
             "history": history[:50],
             "invitation": invitation,
             "courses": courses,

@@ -73,6 +73,7 @@ def patient_enrol(request):
             patient = services.enrol_patient(
                 by=request.user,
                 prior_treatments=prior_treatment_entries(formset),
+                guardian=form.guardian_entry(),
                 **form.details(),
             )
             messages.success(
@@ -99,6 +100,7 @@ def patient_edit(request, pk):
                 patient,
                 by=request.user,
                 prior_treatments=prior_treatment_entries(formset),
+                guardian=form.guardian_entry(),
                 **form.details(),
             )
             messages.success(request, "Changes saved.")

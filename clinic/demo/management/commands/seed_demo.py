@@ -19,6 +19,7 @@ from clinic.reminders.schedule import schedule_visit_reminders
 from dosing import services as dosing
 from dosing.models import Dispense
 from registry.models import (
+    Guardian,
     MonthlyConfirmation,
     Patient,
     Pharmacist,
@@ -81,7 +82,28 @@ DEMO_PATIENTS = [
         "luis.fernandez@example.org",
         False,
     ),
+    (
+        "Kit",
+        "Okoro",
+        datetime.date(2010, 6, 12),  # 16 in 2026: enrolled with a guardian (under 18)
+        Patient.Sex.MALE,
+        Patient.RiskCategory.CANNOT_GET_PREGNANT,
+        "kit.okoro@example.org",
+        False,
+    ),
 ]
+
+# The guardians of demo patients under 18, by the patient's email (registry.models.Guardian).
+DEMO_GUARDIANS = {
+    "kit.okoro@example.org": {
+        "full_name": "Ngozi Okoro",
+        "relation": Guardian.Relation.PARENT,
+        "email": "ngozi.okoro@example.org",
+        "phone": "+44 20 7946 0188",
+        "consent_given": True,
+        "receives_reminders": True,
+    },
+}
 
 DEMO_PHARMACIES = [
     # name, registration number, certification number, state, address, phone, responsible
@@ -132,7 +154,7 @@ class Command(BaseCommand):
                 for username, first, last, role, staff in DEMO_ACCOUNTS
             }
             for first, last, born, sex, risk, email, linked in DEMO_PATIENTS:
-                Patient.objects.get_or_create(
+                patient, _created = Patient.objects.get_or_create(
                     email=email,
                     defaults={
                         "first_name": first,
@@ -145,6 +167,14 @@ class Command(BaseCommand):
                         "consent_treatment_on": timezone.localdate() - datetime.timedelta(60),
                     },
                 )
+                if email in DEMO_GUARDIANS:
+                    Guardian.objects.get_or_create(
+                        patient=patient,
+                        defaults={
+                            **DEMO_GUARDIANS[email],
+                            "consent_on": patient.consent_treatment_on,
+                        },
+                    )
             pharmacies = [
                 self._pharmacy(*row, by=users["registryadmin"]) for row in DEMO_PHARMACIES
             ]

@@ -1,0 +1,127 @@
+"""Who receives a patient's reminders (issue 17 point 5): the patient, and the guardian too
+when staff recorded that the guardian receives them. The one place that says it: the outbox
+rows (schedule.py), the sender's checks (sending.py) and the sentences on the staff patient
+page and the portal's reminders page all come from here.
+
+A guardian's copy is the same reminder (same kind, subject and day, the same wording without
+health details) in a row of its own, addressed to the guardian's email and marked
+{"to": "guardian"} in its context. The guardian's own choice decides whether it is sent; the
+patient's consent decides only the patient's copy. When the guardian shares the patient's
+address, one row goes to that address (the patient's).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+from clinic.reminders.models import Reminder
+from registry.models import Guardian, Patient
+
+GUARDIAN = "guardian"
+
+NO_GUARDIAN = "the patient has no guardian on record any more"
+GUARDIAN_STOPPED = "the guardian no longer receives reminders"
+GUARDIAN_ADDRESS_CHANGED = "the guardian's email address changed since the reminder was written"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str
+    guardian: Guardian | None = None  # set for the guardian's copy
+
+
+def guardian_for(patient: Patient) -> Guardian | None:
+    return Guardian.objects.filter(patient_id=patient.pk).first()
+
+
+def reminder_recipients(patient: Patient, guardian: Guardian | None) -> list[Recipient]:
+    """The patient's address (written even when blank or without consent: the sender skips
+    it and says why in the send log), then the guardian's if they receive reminders."""
+    recipients = [Recipient(patient.email)]
+    if (
+        guardian is not None
+        and guardian.receives_reminders
+        and guardian.email
+        and guardian.email.lower() != patient.email.lower()
+    ):
+        recipients.append(Recipient(guardian.email, guardian))
+    return recipients
+
+
+def for_each_recipient(patient: Patient, rows: list[Reminder]) -> list[Reminder]:
+    """`rows` (the patient's reminders) once for each recipient of the patient's reminders.
+    Reads the guardian only when there is something to send."""
+    if not rows:
+        return rows
+    addressed = []
+    for recipient in reminder_recipients(patient, guardian_for(patient)):
+        for row in rows:
+            row = copy.copy(row)
+            row.recipient = recipient.email or ""
+            row.context = dict(row.context)
+            if recipient.guardian is not None:
+                row.context["to"] = GUARDIAN
+            addressed.append(row)
+    return addressed
+
+
+def to_guardian(reminder: Reminder) -> bool:
+    return reminder.context.get("to") == GUARDIAN
+
+
+def guardian_skip_reason(reminder: Reminder) -> str:
+    """Why a guardian's copy must not be sent now (empty: send it), read when it is due."""
+    guardian = Guardian.objects.filter(patient_id=reminder.patient_id).first()
+    if guardian is None:
+        return NO_GUARDIAN
+    if not guardian.receives_reminders:
+        return GUARDIAN_STOPPED
+    if guardian.email.lower() != reminder.recipient.lower():
+        return GUARDIAN_ADDRESS_CHANGED
+    return ""
+
+
+def greeting_name(reminder: Reminder) -> str:
+    """The name a reminder greets: the patient's first name, or for the guardian's copy the
+    guardian's name (never the patient's name addressed to the guardian)."""
+    if reminder.patient is None:
+        return ""
+    if to_guardian(reminder):
+        names = Guardian.objects.filter(patient_id=reminder.patient_id)
+        return names.values_list("full_name", flat=True).first() or ""
+    return reminder.patient.first_name
+
+
+# In words, for the pages ----------------------------------------------------------------------
+
+
+def patient_receives(patient: Patient) -> bool:
+    """What the sender checks for the patient's own copy (sending.skip_reason)."""
+    return (
+        patient.reminder_consent
+        and patient.reminder_channel == Patient.ReminderChannel.EMAIL
+        and bool(patient.email)
+        and patient.status != Patient.Status.WITHDRAWN
+    )
+
+
+def who_receives(patient: Patient, guardian: Guardian | None, *, to_patient: bool) -> str:
+    """Who receives the patient's reminders, in one sentence: addressed to the patient
+    ("Reminders go to you at ... and to your guardian ...") on the portal, about them on the
+    staff page. Empty when nobody does (each page says why in its own words)."""
+    if patient.status == Patient.Status.WITHDRAWN:
+        return ""
+    parts = []
+    if patient_receives(patient):
+        parts.append(f"{'you' if to_patient else 'the patient'} at {patient.email}")
+    copies = [r for r in reminder_recipients(patient, guardian) if r.guardian is not None]
+    for recipient in copies:
+        whose = "your guardian" if to_patient else "the guardian"
+        parts.append(f"{whose} {recipient.guardian} at {recipient.email}")
+    if not parts:
+        return ""
+    sentence = "Reminders go to " + " and to ".join(parts) + "."
+    if len(parts) > 1:
+        sentence += " Both get the same reminders."
+    return sentence
