@@ -235,6 +235,13 @@ def csv_lines(table: tables.Table, queryset) -> Iterator[str]:
 
 
 def _lines(headers: list, cells: list, rows) -> Iterator[str]:
+    return stream_csv(headers, rows, lambda row: [cell(row) for cell in cells])
+
+
+def stream_csv(headers: list, rows, make_row: Callable[[object], list]) -> Iterator[str]:
+    """The header line, then blocks of up to CHUNK_SIZE lines, each made as its rows are
+    fetched from the queryset `rows` (`make_row(row)`: the line's values), every cell made
+    inert for a spreadsheet (`neutralise`)."""
     writer = csv.writer(Echo())
     yield writer.writerow(headers)
     # On PostgreSQL a named cursor, WITH HOLD outside a transaction: it lives as long as the
@@ -243,7 +250,7 @@ def _lines(headers: list, cells: list, rows) -> Iterator[str]:
     try:
         block = []
         for row in fetched:
-            block.append(writer.writerow([neutralise(cell(row)) for cell in cells]))
+            block.append(writer.writerow([neutralise(value) for value in make_row(row)]))
             if len(block) == CHUNK_SIZE:
                 yield "".join(block)
                 block = []

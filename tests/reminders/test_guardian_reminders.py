@@ -4,26 +4,24 @@ greeting the guardian, not the patient; no health details; skipped when the choi
 address changed. The portal and the staff page say who receives them."""
 
 import datetime
-from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.db import transaction
 from django.urls import reverse
 
-from clinic.monitoring.models import Visit
 from clinic.reminders.models import Reminder
 from clinic.reminders.recipients import (
     GUARDIAN_ADDRESS_CHANGED,
     GUARDIAN_STOPPED,
     NO_GUARDIAN,
 )
-from clinic.reminders.schedule import schedule_course_end_reminders, schedule_visit_reminders
+from clinic.reminders.schedule import schedule_course_end_reminders
 from clinic.reminders.sending import WITHDRAWN, send_due_reminders
 from dosing import services as dosing_services
 from registry.models import Guardian, Patient
 from tests.course_fixtures import TODAY
 from tests.reminders.test_reminder_sending import assert_no_health_details
+from tests.reminders.test_reminders import record_visit as record_visit_on
 
 Kind, Status = Reminder.Kind, Reminder.Status
 D = datetime.timedelta
@@ -42,21 +40,8 @@ def give_guardian(patient, *, receives=True, email="dana.okoro@example.org"):
 
 
 def record_visit(patient, by, *, follow_up, course=None):
-    """What the visit page does: the visit and its reminders in one transaction."""
-    with transaction.atomic():
-        visit = Visit.objects.create(
-            patient=patient,
-            course=course,
-            visit_date=TODAY,
-            weight_kg=Decimal(70),
-            nodule_count=10,
-            phq2_interest=0,
-            phq2_mood=0,
-            next_follow_up=follow_up,
-            recorded_by=by,
-        )
-        schedule_visit_reminders(visit)
-    return visit
+    """What the visit page does, today (tests/reminders/test_reminders.py)."""
+    return record_visit_on(patient, by, on=TODAY, follow_up=follow_up, course=course)
 
 
 def by_recipient(patient) -> dict[str, list[tuple]]:

@@ -4,7 +4,6 @@ steps per patient as a CSV that staff key into the national portal."""
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterator
 
@@ -15,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clinic.accounts.roles import STAFF_ROLES, role_required
 from clinic.staff.access import get_patient_for
-from clinic.staff.exports import CHUNK_SIZE, CONTENT_TYPE, Echo, neutralise
+from clinic.staff.exports import CONTENT_TYPE, neutralise, stream_csv
 from clinic.staff.forms.monthly_steps import CounsellingForm, MonthStepsForm
 from clinic.staff.refusals import refuse_invalid_form
 from dosing import counselling
@@ -112,19 +111,6 @@ def csv_row(course: TreatmentCourse) -> list:
 
 
 def csv_lines(courses) -> Iterator[str]:
-    """The header, then blocks of CHUNK_SIZE lines as the rows are fetched (one query, read
-    through a cursor), every cell made inert for a spreadsheet (exports.neutralise)."""
-    writer = csv.writer(Echo())
-    yield writer.writerow([neutralise(header) for header in CSV_HEADERS])
-    fetched = courses.iterator(chunk_size=CHUNK_SIZE)
-    try:
-        block = []
-        for course in fetched:
-            block.append(writer.writerow([neutralise(cell) for cell in csv_row(course)]))
-            if len(block) == CHUNK_SIZE:
-                yield "".join(block)
-                block = []
-        if block:
-            yield "".join(block)
-    finally:
-        fetched.close()
+    """The header, then blocks of lines as the rows are fetched (one query, read through a
+    cursor), every cell made inert for a spreadsheet (exports.stream_csv)."""
+    return stream_csv([neutralise(header) for header in CSV_HEADERS], courses, csv_row)
