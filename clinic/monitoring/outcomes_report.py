@@ -6,6 +6,7 @@ same at a hundred patients and at a million.
 from __future__ import annotations
 
 import datetime
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -32,7 +33,7 @@ def percentile(histogram: dict[int, int], share: float) -> int | None:
     total = sum(histogram.values())
     if not total:
         return None
-    rank = max(1, -(-int(total * share * 1000) // 1000))  # ceil(total * share), at least 1
+    rank = max(1, math.ceil(round(total * share, 9)))  # rounded first: 10 x 0.9 is 9, not 9.0...1
     seen = 0
     for value in sorted(histogram):
         seen += histogram[value]
@@ -79,10 +80,6 @@ class OutcomesReport:
 
     def status(self, status: str) -> int:
         return self.statuses.get(status, 0)
-
-    @property
-    def ended(self) -> int:
-        return sum(self.status(s) for s in TreatmentCourse.ENDED)
 
     @property
     def fell_70(self) -> int:
