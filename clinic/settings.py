@@ -28,6 +28,9 @@ VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 SITE_NAME = "IsoCourse"
+# The base of our own FHIR identifier and code system URIs (docs/INTEROP.md, "FHIR export"):
+# registry IDs, authorization numbers, local codes. A deployment sets its own domain.
+FHIR_SYSTEM_BASE = env_str("FHIR_SYSTEM_BASE", "https://isocourse.example/fhir").rstrip("/")
 APP_VERSION = __version__
 
 DEBUG = env_bool("DEBUG", False)

@@ -5,6 +5,7 @@ from django.urls import path
 from clinic.staff.views import (
     audit,
     courses,
+    fhir,
     flags,
     invitations,
     monthly_steps,
@@ -60,6 +61,12 @@ urlpatterns = [
     path("prescriptions/<int:pk>/print.pdf", printouts.prescription_pdf, name="prescription-pdf"),
     path("visits/<int:pk>/summary.pdf", printouts.visit_summary_pdf, name="visit-summary-pdf"),
     path("patients/<int:pk>/referral.pdf", printouts.referral_pdf, name="referral-pdf"),
+    # FHIR R4 (clinic/staff/fhir/, docs/INTEROP.md): one patient's record as a Bundle.
+    path(
+        "fhir/Patient/<int:pk>/$everything",
+        fhir.patient_everything,
+        name="fhir-patient-everything",
+    ),
     path("refusals/", refusals.refusals, name="refusals"),
     path("outcomes/", outcomes.outcomes, name="outcomes"),
     path("reminders/failed/", reminders.failed_reminders, name="reminders-failed"),

@@ -205,6 +205,8 @@ TABLE = {
     "staff:visit-summary-pdf": (a_visit, only(STAFF)),
     # The letter of the prescriber who stops and refers (R18): clinical staff get 404.
     "staff:referral-pdf": (a_positive_test, only(PRESCRIBER)),
+    # The FHIR export of one patient's record (docs/INTEROP.md): staff who see the patient page.
+    "staff:fhir-patient-everything": (a_patient, only(STAFF)),
     "portal:home": ({}, only({"patient"})),
     "portal:schedule": ({}, only({"patient"})),
     "portal:course-schedule": (a_course, only({"patient"})),

@@ -98,6 +98,9 @@ GROWTH = {
     "staff:prescription-pdf": COURSE_PAGE,
     "staff:visit-summary-pdf": COURSE_PAGE,
     "staff:referral-pdf": COURSE_PAGE,
+    # The FHIR export: the whole record in five queries (visits, tests, prescriptions,
+    # dispenses, flags), whatever it holds.
+    "staff:fhir-patient-everything": PATIENT_PAGE,
     "staff:refusals": ("refusals", "patients"),
     # Counts added up over the months asked (one grouped query) and the prescribers to choose.
     "staff:outcomes": ("outcome_counts",),

@@ -35,6 +35,7 @@ NOT_HTML_PAGES = {
     "staff:visit-summary-pdf",
     "staff:referral-pdf",
     "staff:monthly-steps-csv",  # a CSV file (its page for a wrong month: test_monthly_steps_pages)
+    "staff:fhir-patient-everything",  # FHIR JSON (tests/staff/test_fhir_export.py parses it)
 }
 FORMS_WITH_ERRORS = {
     "staff:patient-enrol": "nurse",

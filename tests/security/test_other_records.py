@@ -40,6 +40,7 @@ OWNER = {
     "staff:prescription-pdf": "clinic",
     "staff:visit-summary-pdf": "clinic",
     "staff:referral-pdf": "clinic",
+    "staff:fhir-patient-everything": "clinic",
     "portal:course-schedule": "patient",
     "portal:course-progress": "patient",
     # Any certified pharmacy may fill any prescription, but only with the patient's registry ID:
@@ -55,6 +56,7 @@ GET_ONLY = {
     "staff:prescription-pdf",
     "staff:visit-summary-pdf",
     "staff:referral-pdf",
+    "staff:fhir-patient-everything",
 }
 # Secret-token URLs: a wrong token is already 404 for everyone in the permission table.
 TOKEN_URLS = {"portal:invitation-accept", "portal:calendar-feed", "password_reset_confirm"}
