@@ -57,7 +57,7 @@ class PriorTreatmentEntry:
     outcome: str = ""
 
 
-def _check_details(details: dict) -> None:
+def check_details(details: dict) -> None:
     unknown = set(details) - set(PATIENT_DETAILS)
     if unknown:
         raise TypeError(f"Not a patient detail staff enter: {', '.join(sorted(unknown))}")
@@ -74,10 +74,10 @@ def enrol_patient(
     """Create the patient and their prior treatments; the registry ID is assigned on save.
     `details` are the values of PATIENT_DETAILS, already validated (the enrolment form).
     A patient under 18 is refused without a `guardian` who consented (registry.guardianship)."""
-    _check_details(details)
+    check_details(details)
     check_guardian(details.get("date_of_birth"), guardian, timezone.localdate())
     patient = Patient(enrolled_by=by, **details)
-    _note_reminder_consent(patient, had_consent=False)
+    note_reminder_consent(patient, had_consent=False)
     changed_by(patient, by).save()
     _save_prior_treatments(patient, prior_treatments, by=by)
     save_guardian(patient, guardian, by=by)
@@ -110,7 +110,7 @@ def update_patient(
     category reaches what dosing has written (registry.signals.risk_category_changed).
     `guardian` replaces the guardian (None removes it); left out, the guardian stays. Either
     way a patient under 18 is refused without one (a minor's guardian cannot be removed)."""
-    _check_details(details)
+    check_details(details)
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     old_category, had_consent = patient.risk_category, patient.reminder_consent
     for name, value in details.items():
@@ -119,7 +119,7 @@ def update_patient(
         check_guardian(patient.date_of_birth, entry_of(guardian_of(patient)), timezone.localdate())
     else:
         check_guardian(patient.date_of_birth, guardian, timezone.localdate())
-    _note_reminder_consent(patient, had_consent=had_consent)
+    note_reminder_consent(patient, had_consent=had_consent)
     changed_by(patient, by).save()
     _save_prior_treatments(patient, prior_treatments, by=by)
     if guardian is not KEEP_GUARDIAN:
@@ -135,7 +135,7 @@ def update_patient(
     return Changed(patient, said)
 
 
-def _note_reminder_consent(patient: Patient, *, had_consent: bool) -> None:
+def note_reminder_consent(patient: Patient, *, had_consent: bool) -> None:
     """The day consent to reminders was given is kept; without consent there is no channel."""
     if patient.reminder_consent and not had_consent:
         patient.reminder_consent_on = timezone.localdate()

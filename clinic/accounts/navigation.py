@@ -36,6 +36,7 @@ NAV_BY_ROLE: dict[Role, tuple[NavItem, ...]] = {
         NavItem("Dispense", "pharmacy:staff-dispense"),
         NavItem("Refused actions", "staff:refusals"),
         NavItem("Outcomes", "staff:outcomes"),
+        NavItem("Import patients", "staff:import-upload"),
     ),
     Role.CLINICAL_STAFF: (
         NavItem("Worklist", "staff:worklist"),
@@ -50,6 +51,7 @@ NAV_BY_ROLE: dict[Role, tuple[NavItem, ...]] = {
         NavItem("Audit trail", "staff:audit"),
         NavItem("Refused actions", "staff:refusals"),
         NavItem("Outcomes", "staff:outcomes"),
+        NavItem("Import patients", "staff:import-upload"),
         NavItem("Admin site", "admin:index"),
     ),
     Role.PATIENT: (

@@ -7,6 +7,7 @@ from clinic.staff.views import (
     courses,
     fhir,
     flags,
+    imports,
     invitations,
     monthly_steps,
     outcomes,
@@ -74,4 +75,9 @@ urlpatterns = [
     path("pharmacies/", pharmacies.pharmacy_list, name="pharmacy-list"),
     path("registry-admin/", registry_admin.registry_admin_home, name="registry-admin-home"),
     path("registry-admin/audit/", audit.audit, name="audit"),
+    # The spreadsheet import of patients (clinic/staff/importing/).
+    path("imports/new/", imports.import_upload, name="import-upload"),
+    path("imports/<int:pk>/", imports.import_detail, name="import-detail"),
+    path("imports/<int:pk>/confirm/", imports.import_confirm, name="import-confirm"),
+    path("imports/<int:pk>/progress/", imports.import_progress, name="import-progress"),
 ]

@@ -4,6 +4,7 @@ log of who looked at a patient's record."""
 from registry.models.access import RecordAccess
 from registry.models.compliance import MonthlyConfirmation, PregnancyTest
 from registry.models.guardians import Guardian
+from registry.models.imports import ImportBatch, ImportedPatient
 from registry.models.invitations import PortalInvitation
 from registry.models.patients import Patient, PriorTreatment
 from registry.models.pharmacies import (
@@ -16,6 +17,8 @@ from registry.models.pharmacies import (
 __all__ = [
     "CertificationChange",
     "Guardian",
+    "ImportBatch",
+    "ImportedPatient",
     "MonthlyConfirmation",
     "Patient",
     "Pharmacist",

@@ -137,6 +137,25 @@ def a_positive_test(personas):
     return {"pk": patient.pk}
 
 
+def a_batch(personas):
+    """A previewed import batch of the prescriber's: a batch is its uploader's alone, so a
+    registry admin, who may import too, gets 404 for this one."""
+    from registry.models import ImportBatch
+
+    batch, _ = ImportBatch.objects.get_or_create(
+        created_by=personas["prescriber"],
+        defaults={
+            "file_name": "patients.csv",
+            "sha256": "0" * 64,
+            "content": b"",
+            "columns": ["first_name", "last_name", "date_of_birth"],
+            "rows": [[2, "Maria", "Lopez", "2000-01-01"]],
+            "row_count": 1,
+        },
+    )
+    return {"pk": batch.pk}
+
+
 PRESCRIBER = {"prescriber"}
 SECOND_FACTOR = {"prescriber", "nurse", "pharmacist", "registry_admin"}  # TWO_FACTOR_ROLES
 
@@ -221,6 +240,12 @@ TABLE = {
     "pharmacy:home": ({}, only({"pharmacist"})),
     "staff:registry-admin-home": ({}, only({"registry_admin"})),
     "staff:audit": ({}, only({"registry_admin"})),
+    # The spreadsheet import: registry admins and prescribers; a batch is its uploader's.
+    "staff:import-upload": ({}, only({"prescriber", "registry_admin"})),
+    "staff:import-detail": (a_batch, only(PRESCRIBER)),
+    "staff:import-progress": (a_batch, only(PRESCRIBER)),
+    # POST only: a GET is 405 before the batch is looked for.
+    "staff:import-confirm": (a_batch, only({"prescriber", "registry_admin"}, allowed=NOT_ALLOWED)),
     "reminders:healthz": ({}, everyone(OK)),
     "admin:index": ({}, {**only({"registry_admin"}, others=ADMIN_LOGIN), "anonymous": ADMIN_LOGIN}),
 }

@@ -34,9 +34,11 @@ from tests.performance.growers import (
     COURSE_STARTED_DAYS_AGO,
     GROWERS,
     TODAY,
+    Grower,
     World,
     days,
 )
+from tests.performance.import_growers import grow_import_rows
 
 
 @pytest.fixture
@@ -106,6 +108,10 @@ GROWTH = {
     "staff:outcomes": ("outcome_counts",),
     # The access log (no patient asked: no change history).
     "staff:audit": ("accesses",),
+    # An import batch's rows are the batch's JSON: one query, a page of 100 rows shown.
+    "staff:import-upload": (),  # the user's last 10 batches
+    "staff:import-detail": ("import_rows",),
+    "staff:import-progress": ("import_rows",),
     "portal:home": PORTAL,
     "portal:schedule": PORTAL,
     "portal:course-schedule": PORTAL,
@@ -126,6 +132,7 @@ GROWTH = {
     "admin:registry_recordaccess_changelist": ("accesses",),
 }
 ADMIN_PAGES = {name for name in GROWTH if name.startswith("admin:registry_")}
+GROWERS = {**GROWERS, "import_rows": Grower(grow_import_rows, 10, 1000)}  # 100 rows a page
 
 # More requests of the same pages, as people use them: name -> (url name, query string,
 # growers). They check that searching, filtering, sorting and later pages add no query as the

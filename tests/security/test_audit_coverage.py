@@ -31,6 +31,8 @@ NO_HISTORY = {
     "accounts.RecoveryCode": "is the hash of one recovery code; its set (RecoveryCodeDevice) "
     "keeps the history (codes replaced, a code used, by whom), and a history of the hashes "
     "would keep used codes' hashes for good",
+    "registry.ImportedPatient": "links a patient to the import that wrote it, written once "
+    "in the import's transaction and never changed; the patient and the batch keep histories",
     "registry.RecordAccess": "is itself the audit record of a read (who looked at which "
     "patient's record, when, on what page); append-only, never changed",
 }

@@ -12,7 +12,7 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.clinic.test_url_permissions import a_course, a_patient
+from tests.clinic.test_url_permissions import a_batch, a_course, a_patient
 from tests.security.test_bad_input import FUZZ, JUNK
 
 SCRIPT = "<script>alert(1)</script>"
@@ -61,6 +61,7 @@ PAGES = {
         ["mg_per_dose", "doses_per_day", "days_supply", "formulation", "capsules"],
     ),
     "course end": ("staff:course-end", a_course, "prescriber", ["status"]),
+    "import preview": ("staff:import-detail", a_batch, "prescriber", ["page", "only"]),
     "pharmacist look-up": ("pharmacy:home", None, "pharmacist", ["registry_id"]),
     "dispense on a pharmacy's behalf": (
         "pharmacy:staff-dispense",

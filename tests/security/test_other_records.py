@@ -49,6 +49,10 @@ OWNER = {
     "pharmacy:reverse": "pharmacy",
     # A user's own passkey; another user's answers 404 (tests/accounts/test_passkey_rules.py).
     "accounts:two-factor-passkey-remove": "user",
+    # A spreadsheet import is its uploader's alone (tests/staff/test_imports.py).
+    "staff:import-detail": "user",
+    "staff:import-progress": "user",
+    "staff:import-confirm": "user",
 }
 # Pages that take no POST at all answer it with 405 before looking anything up.
 GET_ONLY = {
@@ -57,6 +61,8 @@ GET_ONLY = {
     "staff:visit-summary-pdf",
     "staff:referral-pdf",
     "staff:fhir-patient-everything",
+    "staff:import-detail",
+    "staff:import-progress",
 }
 # Secret-token URLs: a wrong token is already 404 for everyone in the permission table.
 TOKEN_URLS = {"portal:invitation-accept", "portal:calendar-feed", "password_reset_confirm"}

@@ -1,0 +1,1 @@
+"""Spreadsheet import of patients (issue 18, point 2): reading, checking, writing."""
