@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "simple_history",
+    "phonenumber_field",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -279,6 +280,21 @@ EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = 10
 # A neutral sender: it shows on lock screens, so it names the clinic, not the treatment.
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Dermatology clinic <no-reply@localhost>")
+
+# Text-message reminders (docs/SMS.md): phone numbers are stored in E.164; a number typed
+# without a country code is read as one of this region's. The provider speaks the shape of
+# Twilio's Messages API; with SMS_PROVIDER_URL unset, SMS is not set up and no text is sent.
+PHONENUMBER_DEFAULT_REGION = env_str("PHONENUMBER_DEFAULT_REGION", "GB")
+PHONENUMBER_DB_FORMAT = "E164"
+PHONENUMBER_DEFAULT_FORMAT = "INTERNATIONAL"  # how pages show it: "+44 7911 123456"
+SMS_PROVIDER_URL = env_str("SMS_PROVIDER_URL", "")
+SMS_ACCOUNT_SID = env_str("SMS_ACCOUNT_SID", "")
+SMS_AUTH_TOKEN = env_str("SMS_AUTH_TOKEN", "")
+SMS_FROM = env_str("SMS_FROM", "")
+SMS_TIMEOUT = 10
+# The webhook's public URL as the provider calls it (its signature covers the URL); unset,
+# the URL the request arrived at.
+SMS_WEBHOOK_URL = env_str("SMS_WEBHOOK_URL", "")
 
 # The number the patient portal gives for "call the clinic" (after a stop, a dose to check).
 CLINIC_PHONE = env_str("CLINIC_PHONE", "+44 20 7946 0000")

@@ -23,8 +23,9 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from registry.consents import consent_rows
 from registry.guardianship import GuardianEntry, check_guardian
-from registry.models import Guardian, Patient
+from registry.models import ChannelConsent, Guardian, Patient
 from registry.registry_id import new_registry_id
 from registry.services import check_details, note_reminder_consent
 
@@ -66,6 +67,21 @@ def enrol_many(enrolments: Sequence[Enrolment], *, by, reason: str = "") -> list
         if guardians:
             bulk_create_with_history(
                 guardians, Guardian, batch_size=BLOCK, default_user=by, default_change_reason=reason
+            )
+        # Consent per channel (registry/consents.py), given by import.
+        now = timezone.now()
+        consents = [
+            row
+            for patient in patients
+            for row in consent_rows(patient, how=ChannelConsent.How.IMPORT, now=now)
+        ]
+        if consents:
+            bulk_create_with_history(
+                consents,
+                ChannelConsent,
+                batch_size=BLOCK,
+                default_user=by,
+                default_change_reason=reason,
             )
     return patients
 

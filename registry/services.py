@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from clinic.accounts.roles import Role
 from registry.audit import changed_by
+from registry.consents import record_consent
 from registry.guardianship import (
     KEEP_GUARDIAN,
     GuardianEntry,
@@ -25,7 +26,7 @@ from registry.guardianship import (
     guardian_of,
     save_guardian,
 )
-from registry.models import Patient, PortalInvitation, PriorTreatment
+from registry.models import ChannelConsent, Patient, PortalInvitation, PriorTreatment
 from registry.models.invitations import INVITATION_LIFETIME, hash_token
 from registry.signals import patient_status_changed, risk_category_changed
 
@@ -79,6 +80,7 @@ def enrol_patient(
     patient = Patient(enrolled_by=by, **details)
     note_reminder_consent(patient, had_consent=False)
     changed_by(patient, by).save()
+    record_consent(patient, how=ChannelConsent.How.STAFF_FORM, by=by)
     _save_prior_treatments(patient, prior_treatments, by=by)
     save_guardian(patient, guardian, by=by)
     return patient
@@ -121,6 +123,7 @@ def update_patient(
         check_guardian(patient.date_of_birth, guardian, timezone.localdate())
     note_reminder_consent(patient, had_consent=had_consent)
     changed_by(patient, by).save()
+    record_consent(patient, how=ChannelConsent.How.STAFF_FORM, by=by)
     _save_prior_treatments(patient, prior_treatments, by=by)
     if guardian is not KEEP_GUARDIAN:
         save_guardian(patient, guardian, by=by)

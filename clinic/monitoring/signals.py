@@ -7,3 +7,6 @@ from django.dispatch import Signal
 
 # A visit was recorded (its next follow-up may have changed): visit, by.
 visit_recorded = Signal()
+
+# An appointment was booked, cancelled, moved or marked (its reminders follow): appointment, by.
+appointment_changed = Signal()

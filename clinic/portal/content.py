@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clinic.reminders.schedule import DAYS_BEFORE_VISIT
+from clinic.reminders.sms.setup import sms_set_up
 from registry.models import Patient
 
 
@@ -130,6 +131,16 @@ def reminder_effect(patient: Patient) -> tuple[bool, list[str]]:
             "You will get no reminders.",
             "Your visits and pick-up days are still on this site, and in your phone's calendar "
             "if you add your calendar link.",
+        ]
+    if patient.reminder_channel == Patient.ReminderChannel.SMS and sms_set_up():
+        if not patient.phone:
+            return False, [
+                "You will get no reminders: the clinic has no phone number for you.",
+                "Ask the clinic to add your phone number.",
+            ]
+        return True, [
+            f"We will text you at {patient.phone} before each visit and before your time to "
+            "collect from the pharmacy runs out. Reply STOP to any text to stop them.",
         ]
     if patient.reminder_channel == Patient.ReminderChannel.SMS:
         return False, [

@@ -6,6 +6,7 @@ from django import forms
 
 from clinic.monitoring.models.visits import Contraception
 from clinic.portal.content import QUESTIONS
+from clinic.reminders.sms.setup import sms_set_up
 from registry.models import Patient
 
 MIN_METHODS = 2  # R16: two forms of contraception
@@ -31,12 +32,20 @@ class ReminderPreferencesForm(forms.Form):
             "consent": "yes" if patient.reminder_consent else "no",
             "channel": patient.reminder_channel or Patient.ReminderChannel.EMAIL,
         }
-        return cls(data, initial=initial)
+        form = cls(data, initial=initial)
+        form.patient = patient
+        return form
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("consent") and not cleaned.get("channel"):
             self.add_error("channel", "Choose how you want your reminders.")
+        patient = getattr(self, "patient", None)
+        texts = cleaned.get("consent") and cleaned.get("channel") == Patient.ReminderChannel.SMS
+        if texts and sms_set_up() and patient is not None and not patient.phone:
+            self.add_error(
+                "channel", "The clinic has no phone number for you: ask the clinic to add it."
+            )
         return cleaned
 
 

@@ -11,7 +11,8 @@ from django.utils import timezone
 from clinic.portal.content import wrong_answers
 from dosing.services import CONFIRMATION_VALID_DAYS
 from registry.audit import changed_by
-from registry.models import MonthlyConfirmation, Patient
+from registry.consents import record_consent
+from registry.models import ChannelConsent, MonthlyConfirmation, Patient
 
 PORTAL_REASON = "Changed by the patient in the portal"
 
@@ -26,6 +27,7 @@ def save_reminder_preferences(patient: Patient, *, by, consent: bool, channel: s
     patient.reminder_consent = consent
     patient.reminder_channel = channel or patient.reminder_channel
     changed_by(patient, by, PORTAL_REASON).save()
+    record_consent(patient, how=ChannelConsent.How.PORTAL, by=by)
     return patient
 
 

@@ -6,6 +6,7 @@ on the signed-in patient; a course id must be one of the patient's own courses.
 
 from django.urls import path
 
+from clinic.portal import appointments as portal_appointments
 from clinic.portal import views as portal_views
 
 app_name = "portal"
@@ -31,4 +32,5 @@ urlpatterns = [
     path("my/reminders/", portal_views.reminders, name="reminders"),
     path("my/confirmation/", portal_views.confirmation, name="confirmation"),
     path("my/about/", portal_views.about, name="about"),
+    path("my/appointments/", portal_appointments.appointments, name="appointments"),
 ]

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from clinic.accounts.roles import Role, role_required
+from clinic.monitoring.appointments import upcoming_for
 from clinic.monitoring.course_charts import nodule_chart_data, nodule_progress
 from clinic.monitoring.models import Visit
 from clinic.monitoring.models.visits import Contraception
@@ -74,6 +75,8 @@ def portal_home(request):
             "today": today,
             "confirmation_due": confirmation_due,
             "clinic_phone": settings.CLINIC_PHONE,
+            # The next booked appointment (docs/APPOINTMENTS.md), linking to all of them.
+            "next_appointment": upcoming_for(patient).first(),
         },
     )
 

@@ -19,6 +19,7 @@ class Reminder(models.Model):
         MONTHLY_CONFIRMATION = "monthly_confirmation", "Monthly confirmation due"
         CERTIFICATION_EXPIRING = "certification_expiring", "Pharmacy certification expiring"
         MONTH_TWO_LABS = "month_two_labs", "Month-2 labs due"
+        APPOINTMENT = "appointment", "Appointment"
 
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", "Scheduled"

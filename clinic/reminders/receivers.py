@@ -8,8 +8,9 @@ data), the reminders follow without the caller having to remember them.
 
 from django.dispatch import receiver
 
-from clinic.monitoring.signals import visit_recorded
+from clinic.monitoring.signals import appointment_changed, visit_recorded
 from clinic.reminders.schedule import (
+    schedule_appointment_reminders,
     schedule_course_end_reminders,
     schedule_month_two_labs_reminder,
     schedule_prescription_reminders,
@@ -42,3 +43,8 @@ def visit_recorded_reminders(sender, *, visit, **kwargs):
     if visit.course_id is not None:
         # Labs drawn at this visit cancel the month-2 labs reminder; a first visit writes it.
         schedule_month_two_labs_reminder(visit.course)
+
+
+@receiver(appointment_changed, dispatch_uid="reminders_appointment_changed")
+def appointment_changed_reminders(sender, *, appointment, **kwargs):
+    schedule_appointment_reminders(appointment)

@@ -16,6 +16,7 @@ import copy
 from dataclasses import dataclass
 
 from clinic.reminders.models import Reminder
+from clinic.reminders.sms.setup import sms_set_up
 from registry.models import Guardian, Patient
 
 GUARDIAN = "guardian"
@@ -98,12 +99,11 @@ def greeting_name(reminder: Reminder) -> str:
 
 def patient_receives(patient: Patient) -> bool:
     """What the sender checks for the patient's own copy (sending.skip_reason)."""
-    return (
-        patient.reminder_consent
-        and patient.reminder_channel == Patient.ReminderChannel.EMAIL
-        and bool(patient.email)
-        and patient.status != Patient.Status.WITHDRAWN
-    )
+    if not patient.reminder_consent or patient.status == Patient.Status.WITHDRAWN:
+        return False
+    if patient.reminder_channel == Patient.ReminderChannel.SMS:  # texts (docs/SMS.md)
+        return sms_set_up() and bool(patient.phone)
+    return patient.reminder_channel == Patient.ReminderChannel.EMAIL and bool(patient.email)
 
 
 def who_receives(patient: Patient, guardian: Guardian | None, *, to_patient: bool) -> str:
@@ -114,7 +114,9 @@ def who_receives(patient: Patient, guardian: Guardian | None, *, to_patient: boo
         return ""
     parts = []
     if patient_receives(patient):
-        parts.append(f"{'you' if to_patient else 'the patient'} at {patient.email}")
+        by_text = patient.reminder_channel == Patient.ReminderChannel.SMS
+        where = f"by text message at {patient.phone}" if by_text else f"at {patient.email}"
+        parts.append(f"{'you' if to_patient else 'the patient'} {where}")
     copies = [r for r in reminder_recipients(patient, guardian) if r.guardian is not None]
     for recipient in copies:
         whose = "your guardian" if to_patient else "the guardian"

@@ -25,7 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clinic.accounts.roles import Role
-from clinic.monitoring.models import Visit
+from clinic.monitoring.models import Appointment, Visit
 from clinic.monitoring.thresholds import MONTH_TWO_LABS_DUE_FROM_DAY, MONTH_TWO_LABS_FROM_DAY
 from clinic.reminders.models import Reminder
 from clinic.reminders.recipients import for_each_recipient
@@ -164,6 +164,38 @@ def schedule_visit_reminders(visit: Visit) -> None:
         Q(patient_id=patient.pk, kind__in=VISIT_KINDS, subject_key__startswith="visit:"),
         wanted,
         reason="Cancelled: the follow-up visit was rescheduled.",
+    )
+
+
+# Appointments (clinic/monitoring/appointments.py) ------------------------------------------
+
+DAYS_BEFORE_APPOINTMENT = 2
+
+
+def schedule_appointment_reminders(appointment: Appointment) -> None:
+    """Two days before and on the morning of a booked appointment (08:00, clinic time), saying
+    only the day and the time. Cancelling, moving or marking it cancels the open ones; a
+    morning reminder that would come after an early appointment has begun is not written."""
+    patient = appointment.patient
+    wanted: list[Reminder] = []
+    if appointment.is_booked and patient.status != Patient.Status.WITHDRAWN:
+        local = timezone.localtime(appointment.starts_at)
+        common = {
+            "patient": patient,
+            "recipient": patient.email,
+            "subject_key": f"appointment:{appointment.pk}",
+            "appointment_on": local.date(),
+            "at": f"{local:%H:%M}",
+        }
+        before = local.date() - datetime.timedelta(days=DAYS_BEFORE_APPOINTMENT)
+        wanted.append(_reminder(Kind.APPOINTMENT, day=before, **common))
+        if send_time(local.date()) < appointment.starts_at:
+            wanted.append(_reminder(Kind.APPOINTMENT, day=local.date(), **common))
+    wanted = for_each_recipient(patient, wanted)
+    _replace_open(
+        Q(kind=Kind.APPOINTMENT, subject_key=f"appointment:{appointment.pk}"),
+        wanted,
+        reason="Cancelled: the appointment was cancelled or moved.",
     )
 
 

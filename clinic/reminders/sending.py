@@ -33,6 +33,9 @@ from django.utils import timezone, translation
 from clinic.reminders.db_outage import outlasting_outages
 from clinic.reminders.models import Reminder
 from clinic.reminders.recipients import greeting_name, guardian_skip_reason, to_guardian
+from clinic.reminders.sms.base import PermanentSmsError
+from clinic.reminders.sms.setup import sms_sender, sms_set_up
+from clinic.reminders.sms.texts import text_for
 from dosing.models import Dispense, Prescription, TreatmentCourse
 from registry.models import Patient, PharmacyCertification
 
@@ -54,6 +57,7 @@ ERROR_LENGTH = 1000
 
 NO_CONSENT = "no reminder consent"
 SMS_NOT_SET_UP = "SMS is not set up; no message sent"
+NO_PHONE = "no phone number on record for text messages"
 NO_EMAIL = "no email address on record"
 WITHDRAWN = "the patient is withdrawn from the registry"
 ALREADY_DISPENSED = "already dispensed; nothing left to pick up"
@@ -184,11 +188,30 @@ def _send_one(reminder: Reminder, mail, clock, run: SendRun, *, fixed_now) -> No
         )
         run.skipped += 1
         return
+    texted = {}  # a text: where it went and the provider's id, kept in the row's context
     try:
-        build_message(reminder, connection=mail).send()
+        if by_text(reminder):
+            texted = {
+                **reminder.context,
+                "channel": "sms",
+                "sms_to": reminder.patient.phone.as_e164,
+            }
+            texted["provider_id"] = send_text(reminder)
+        else:
+            build_message(reminder, connection=mail).send()
     except SoftTimeLimitExceeded:
         _record_failure(reminder, "stopped by the task time limit", clock, run)
         raise
+    except PermanentSmsError as exc:  # the provider refused this text: again would be refused
+        _finish(
+            reminder,
+            status=Status.FAILED,
+            last_error=f"refused by the SMS provider: {exc}"[:ERROR_LENGTH],
+            next_attempt_at=None,
+            context=texted,
+        )
+        run.failed += 1
+        return
     except Exception as exc:  # any transport or template error: retry, then fail
         _close_quietly(mail)  # a broken SMTP session must not fail the next messages
         _record_failure(reminder, f"{type(exc).__name__}: {exc}", clock, run)
@@ -198,6 +221,7 @@ def _send_one(reminder: Reminder, mail, clock, run: SendRun, *, fixed_now) -> No
         status=Status.SENT,
         sent_at=fixed_now or timezone.now(),
         next_attempt_at=None,
+        **({"context": texted} if texted else {}),
     )
     run.sent += 1
 
@@ -289,10 +313,13 @@ def skip_reason(reminder: Reminder) -> str:
         elif not patient.reminder_consent:
             return NO_CONSENT
         elif patient.reminder_channel == Patient.ReminderChannel.SMS:
-            return SMS_NOT_SET_UP
+            if not sms_set_up():
+                return SMS_NOT_SET_UP
+            if not patient.phone:
+                return NO_PHONE
         if patient.status == Patient.Status.WITHDRAWN:
             return WITHDRAWN
-    if not reminder.recipient:
+    if not reminder.recipient and not by_text(reminder):
         return NO_EMAIL
     subject_type, _, subject_pk = reminder.subject_key.partition(":")
     if reminder.kind == Kind.PICK_UP_CLOSING and subject_type == "prescription":
@@ -323,6 +350,26 @@ def skip_reason(reminder: Reminder) -> str:
         if not still.exists():
             return CERTIFICATION_CHANGED
     return ""
+
+
+def by_text(reminder: Reminder) -> bool:
+    """The patient's own copy, for a patient who chose text messages. A guardian's copy goes
+    by email (the guardian's own address), whatever the patient chose."""
+    patient = reminder.patient
+    return (
+        patient is not None
+        and not to_guardian(reminder)
+        and patient.reminder_channel == Patient.ReminderChannel.SMS
+    )
+
+
+def send_text(reminder: Reminder) -> str:
+    """Hand the reminder's text to the SMS provider, to the patient's number as it is now;
+    returns the provider's message id. Raises SmsError (PermanentSmsError: do not retry)."""
+    sender = sms_sender()
+    if sender is None:  # SMS_PROVIDER_URL removed between the check and the send
+        raise PermanentSmsError(SMS_NOT_SET_UP)
+    return sender.send(reminder.patient.phone.as_e164, text_for(reminder))
 
 
 def message_context(reminder: Reminder) -> dict:

@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from clinic.accounts.roles import STAFF_ROLES, has_role
-from clinic.monitoring.models import CourseFlag, Visit
+from clinic.monitoring.models import Appointment, CourseFlag, Visit
 from clinic.reminders.models import Reminder
 from dosing.models import Prescription, TreatmentCourse
 from registry.models import Patient
@@ -37,6 +37,13 @@ def get_open_flag_for(user, pk) -> CourseFlag:
     if not flag.is_open:
         raise Http404("This flag is already acknowledged.")
     return flag
+
+
+def get_appointment_for(user, pk) -> Appointment:
+    """An appointment with its patient and session (the book's buttons)."""
+    if not has_role(user, *STAFF_ROLES):
+        raise Http404("No such appointment.")
+    return get_object_or_404(Appointment.objects.select_related("patient", "session"), pk=pk)
 
 
 def get_reminder_for(user, pk) -> Reminder:

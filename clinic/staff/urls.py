@@ -3,6 +3,7 @@
 from django.urls import path
 
 from clinic.staff.views import (
+    appointments,
     audit,
     courses,
     fhir,
@@ -67,6 +68,32 @@ urlpatterns = [
         "fhir/Patient/<int:pk>/$everything",
         fhir.patient_everything,
         name="fhir-patient-everything",
+    ),
+    # The appointment book (clinic/monitoring/appointments.py, docs/APPOINTMENTS.md).
+    path("appointments/", appointments.appointment_day, name="appointments"),
+    path("appointments/requests/", appointments.appointment_requests, name="appointment-requests"),
+    path(
+        "patients/<int:patient_pk>/appointments/new/",
+        appointments.appointment_book,
+        name="appointment-book",
+    ),
+    path(
+        "appointments/<int:pk>/cancel/", appointments.appointment_cancel, name="appointment-cancel"
+    ),
+    path(
+        "appointments/<int:pk>/no-show/",
+        appointments.appointment_no_show,
+        name="appointment-no-show",
+    ),
+    path(
+        "appointments/<int:pk>/approve/",
+        appointments.appointment_approve,
+        name="appointment-approve",
+    ),
+    path(
+        "appointments/<int:pk>/decline/",
+        appointments.appointment_decline,
+        name="appointment-decline",
     ),
     path("refusals/", refusals.refusals, name="refusals"),
     path("outcomes/", outcomes.outcomes, name="outcomes"),

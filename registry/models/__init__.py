@@ -3,6 +3,7 @@ log of who looked at a patient's record."""
 
 from registry.models.access import RecordAccess
 from registry.models.compliance import MonthlyConfirmation, PregnancyTest
+from registry.models.consents import ChannelConsent
 from registry.models.guardians import Guardian
 from registry.models.imports import ImportBatch, ImportedPatient
 from registry.models.invitations import PortalInvitation
@@ -16,6 +17,7 @@ from registry.models.pharmacies import (
 
 __all__ = [
     "CertificationChange",
+    "ChannelConsent",
     "Guardian",
     "ImportBatch",
     "ImportedPatient",

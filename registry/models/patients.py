@@ -9,6 +9,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
 from registry.registry_id import new_registry_id
@@ -54,7 +55,9 @@ class Patient(models.Model):
     date_of_birth = models.DateField()
     sex = models.CharField(max_length=12, choices=Sex.choices)
     email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=30, blank=True)
+    # E.164 ("+447700900123"); a number typed without a country code is read as one of
+    # settings.PHONENUMBER_DEFAULT_REGION. Text reminders go to it (docs/SMS.md).
+    phone = PhoneNumberField(blank=True)
     prescriber = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

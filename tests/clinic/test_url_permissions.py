@@ -218,6 +218,14 @@ TABLE = {
     "staff:course-prescribe": (a_course, only(PRESCRIBER)),
     "staff:course-prescribe-check": (a_course, only(PRESCRIBER)),
     "staff:course-end": (a_course, only(PRESCRIBER)),
+    # The appointment book (docs/APPOINTMENTS.md): staff; the buttons are POST only.
+    "staff:appointments": ({}, only(STAFF)),
+    "staff:appointment-requests": ({}, only(STAFF)),
+    "staff:appointment-book": (the_patient, only(STAFF)),
+    "staff:appointment-cancel": ({"pk": 1}, only(STAFF, allowed=NOT_ALLOWED)),
+    "staff:appointment-no-show": ({"pk": 1}, only(STAFF, allowed=NOT_ALLOWED)),
+    "staff:appointment-approve": ({"pk": 1}, only(STAFF, allowed=NOT_ALLOWED)),
+    "staff:appointment-decline": ({"pk": 1}, only(STAFF, allowed=NOT_ALLOWED)),
     "staff:refusals": ({}, only({"prescriber", "registry_admin"})),
     "staff:outcomes": ({}, only({"prescriber", "registry_admin"})),
     "staff:prescription-pdf": (a_prescription, only(STAFF)),
@@ -237,6 +245,7 @@ TABLE = {
     "portal:reminders": ({}, only({"patient"})),
     "portal:confirmation": ({}, only({"patient"})),
     "portal:about": ({}, only({"patient"})),
+    "portal:appointments": ({}, only({"patient"})),
     "pharmacy:home": ({}, only({"pharmacist"})),
     "staff:registry-admin-home": ({}, only({"registry_admin"})),
     "staff:audit": ({}, only({"registry_admin"})),
@@ -247,6 +256,8 @@ TABLE = {
     # POST only: a GET is 405 before the batch is looked for.
     "staff:import-confirm": (a_batch, only({"prescriber", "registry_admin"}, allowed=NOT_ALLOWED)),
     "reminders:healthz": ({}, everyone(OK)),
+    # The SMS provider's webhook: POST only, signed by the provider (403 unsigned).
+    "reminders:sms-inbound": ({}, everyone(NOT_ALLOWED)),
     "admin:index": ({}, {**only({"registry_admin"}, others=ADMIN_LOGIN), "anonymous": ADMIN_LOGIN}),
 }
 

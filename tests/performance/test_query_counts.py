@@ -30,6 +30,7 @@ from clinic.staff.worklist import ROW_LIMIT
 from dosing.models import RefusedAction, TreatmentCourse
 from registry.models import Patient, Pharmacist, RecordAccess
 from tests.clinic.test_url_permissions import OK, ROLES, TABLE, a_course
+from tests.performance.appointment_growers import grow_appointments
 from tests.performance.growers import (
     COURSE_STARTED_DAYS_AGO,
     GROWERS,
@@ -78,7 +79,7 @@ GROWTH = {
     "staff:worklist-section": ("clinic_courses",),  # open flags, a keyset page of them
     "staff:patient-list": ("patients",),
     "staff:patient-enrol": ("patients",),  # the prescriber menu
-    "staff:patient-detail": (*PATIENT_PAGE, "refusals", "accesses"),
+    "staff:patient-detail": (*PATIENT_PAGE, "refusals", "accesses", "appointments"),
     "staff:patient-edit": PATIENT_PAGE,
     "staff:patient-status": PATIENT_PAGE,
     "staff:pharmacy-list": ("pharmacies",),
@@ -112,6 +113,12 @@ GROWTH = {
     "staff:import-upload": (),  # the user's last 10 batches
     "staff:import-detail": ("import_rows",),
     "staff:import-progress": ("import_rows",),
+    # The appointment book (docs/APPOINTMENTS.md): a day's sessions and bookings, the free slots
+    # of four weeks, the patients' requests, the portal's own appointments.
+    "staff:appointments": ("appointments",),
+    "staff:appointment-requests": ("appointments",),
+    "staff:appointment-book": (*PATIENT_PAGE, "appointments"),
+    "portal:appointments": (*PORTAL, "appointments"),
     "portal:home": PORTAL,
     "portal:schedule": PORTAL,
     "portal:course-schedule": PORTAL,
@@ -133,6 +140,7 @@ GROWTH = {
 }
 ADMIN_PAGES = {name for name in GROWTH if name.startswith("admin:registry_")}
 GROWERS = {**GROWERS, "import_rows": Grower(grow_import_rows, 10, 1000)}  # 100 rows a page
+GROWERS["appointments"] = Grower(grow_appointments, 4, 200)
 
 # More requests of the same pages, as people use them: name -> (url name, query string,
 # growers). They check that searching, filtering, sorting and later pages add no query as the

@@ -160,7 +160,7 @@ def test_reminder_consent_needs_a_channel_and_a_way_to_reach_the_patient(client,
     enrolment["reminder_channel"] = "sms"
     enrolment["phone"] = ""
     refused(post(client, nurse, enrolment), "phone", "need a phone number")
-    enrolment["phone"] = "+44 7700 900123"
+    enrolment["phone"] = "+44 7911 123456"  # a valid number (07700 900xxx is not, by design)
     assert post(client, nurse, enrolment).status_code == 302
     patient = Patient.objects.get()
     assert patient.reminder_channel == "sms"

@@ -151,6 +151,7 @@ CONTEXTS = {
     ),
     "pick-up": (Kind.PICK_UP_CLOSING, {"window_closes": "2027-03-29"}),
     "confirmation": (Kind.MONTHLY_CONFIRMATION, {"visit_on": "2027-03-30"}),
+    "appointment": (Kind.APPOINTMENT, {"appointment_on": "2027-03-30", "at": "10:00"}),
     "certification": (
         Kind.CERTIFICATION_EXPIRING,
         {"pharmacy": "Riverside & Co", "certification": "C-1", "valid_until": "2027-04-26"},

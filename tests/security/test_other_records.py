@@ -41,6 +41,11 @@ OWNER = {
     "staff:visit-summary-pdf": "clinic",
     "staff:referral-pdf": "clinic",
     "staff:fhir-patient-everything": "clinic",
+    "staff:appointment-book": "clinic",
+    "staff:appointment-cancel": "clinic",
+    "staff:appointment-no-show": "clinic",
+    "staff:appointment-approve": "clinic",
+    "staff:appointment-decline": "clinic",
     "portal:course-schedule": "patient",
     "portal:course-progress": "patient",
     # Any certified pharmacy may fill any prescription, but only with the patient's registry ID:

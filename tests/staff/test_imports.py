@@ -274,7 +274,7 @@ def test_only_the_rows_with_errors_can_be_shown(importer):
 # A valid file ------------------------------------------------------------------------------
 
 VALID = [
-    row(1, phone="555 0101", reminder_consent="yes", reminder_channel="email", notes="moved in"),
+    row(1, phone="02079460101", reminder_consent="yes", reminder_channel="email", notes="moved in"),
     row(
         2,
         date_of_birth=years_ago(15),
@@ -327,7 +327,7 @@ def test_a_valid_file_is_written_once_with_an_import_record_and_history(importer
     assert (maria1.reminder_channel, maria1.notes, maria1.phone) == (
         "email",
         "moved in",
-        "555 0101",
+        "+44 20 7946 0101",  # stored in E.164, read with the clinic's region (docs/SMS.md)
     )
     assert Guardian.objects.get(patient=maria2).relation == "parent"
     assert maria3.risk_category == "cannot_get_pregnant"

@@ -17,6 +17,10 @@ from registry.models.patients import MINIMUM_AGE_YEARS, age_on
 from registry.registry_id import is_valid, normalize
 from registry.services import PATIENT_DETAILS, PriorTreatmentEntry
 
+PHONE_INVALID = (
+    "Enter a valid phone number, such as 07911 123456, or one with its country code, such as "
+    "+44 7911 123456."
+)
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
@@ -64,6 +68,11 @@ class PatientForm(GuardianFields, forms.ModelForm):
         self.fields["consent_treatment_on"].required = True
         self.fields["risk_category"].choices = Patient.RiskCategory.choices  # no blank choice
         self.fields["email"].widget.attrs["autocomplete"] = "off"
+        # Stored in E.164 (docs/SMS.md); a number without a country code is read as local.
+        # A plain input: a refused number is shown again as typed (the library's widget showed
+        # its own reading of it, e.g. "07700 90012" as "770090012").
+        self.fields["phone"].error_messages["invalid"] = PHONE_INVALID
+        self.fields["phone"].widget = forms.TextInput(attrs={"type": "tel", "autocomplete": "off"})
         self.possible_duplicates: list[Patient] = []
 
     def details(self) -> dict:
@@ -115,7 +124,9 @@ class PatientForm(GuardianFields, forms.ModelForm):
             self.add_error("reminder_channel", "Choose how the patient wants reminders.")
         if consent and channel == Patient.ReminderChannel.EMAIL and not data.get("email"):
             self.add_error("email", "Reminders by email need an email address.")
-        if consent and channel == Patient.ReminderChannel.SMS and not data.get("phone"):
+        texts = consent and channel == Patient.ReminderChannel.SMS
+        # A refused number was already told why, next to the field.
+        if texts and not data.get("phone") and "phone" not in self.errors:
             self.add_error("phone", "Reminders by text message need a phone number.")
         born, consent_day = data.get("date_of_birth"), data.get("consent_treatment_on")
         if born and consent_day and consent_day < born:

@@ -69,7 +69,7 @@ COLUMNS: tuple[Column, ...] = (
         "maria@example.org",
         "Not a patient's already in the registry, nor an earlier row's.",
     ),
-    _column("phone", PATIENT, False, "text", "+1 555 0100", ""),
+    _column("phone", PATIENT, False, "text", "+44 7911 123456", ""),
     _column(
         "prescriber",
         PATIENT,

@@ -23,7 +23,8 @@ class ReminderLogTable(FastRowsTable):
 
     kind = tables.Column(verbose_name="Reminder")
     due_at = DateTimeColumn(verbose_name="Due", format=WHEN)
-    recipient = tables.Column(verbose_name="To", orderable=False)
+    # empty_values=(): a text to a patient without an email address still says where it went.
+    recipient = tables.Column(verbose_name="To", orderable=False, empty_values=())
     status = tables.Column()
     attempts = tables.Column(verbose_name="Attempts")
     sent_at = DateTimeColumn(verbose_name="Sent at", format=WHEN)
@@ -39,6 +40,15 @@ class ReminderLogTable(FastRowsTable):
 
     def render_kind(self, record):
         return record.get_kind_display()
+
+    def render_recipient(self, record, value):
+        # A text message (docs/SMS.md): the number it went to and the provider's message id.
+        if record.context.get("channel") == "sms":
+            provider = record.context.get("provider_id")
+            return f"Text to {record.context.get('sms_to', '')}" + (
+                f" (provider id {provider})" if provider else ""
+            )
+        return value or "—"
 
     def render_status(self, record):
         return format_html(

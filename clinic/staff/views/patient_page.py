@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from clinic.accounts.roles import STAFF_ROLES, Role, has_role, role_required
+from clinic.monitoring.appointments import upcoming_for
 from clinic.monitoring.models import CourseFlag
 from clinic.reminders.recipients import guardian_for, who_receives
 from clinic.staff.access import get_patient_for
@@ -91,5 +92,8 @@ def patient_detail(request, pk):
             "status_form": StatusForm(initial={"status": patient.status}),
             "this_month": this_month,
             "is_prescriber": has_role(request.user, Role.PRESCRIBER),
+            # The appointment book (docs/APPOINTMENTS.md): one query.
+            "appointments": list(upcoming_for(patient)),
+            "now": timezone.now(),
         },
     )

@@ -1,0 +1,140 @@
+"""The appointment book: clinic sessions cut into slots, and the appointments booked in them.
+
+A session is one prescriber's clinic on a day, from a start to an end time in the clinic's zone,
+cut into slots of `slot_minutes`, each taking up to `capacity` patients. The capacity cannot be
+a constraint on one row (it counts rows), so booking locks the session row first
+(clinic/monitoring/appointments.py); a patient booked twice at the same moment is a constraint.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+
+class ClinicSession(models.Model):
+    prescriber = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="clinic_sessions"
+    )
+    day = models.DateField()
+    starts = models.TimeField(help_text="In the clinic's time zone.")
+    ends = models.TimeField(help_text="In the clinic's time zone.")
+    slot_minutes = models.PositiveSmallIntegerField(
+        "slot length (minutes)", validators=[MinValueValidator(5), MaxValueValidator(240)]
+    )
+    capacity = models.PositiveSmallIntegerField(
+        "patients per slot", validators=[MinValueValidator(1), MaxValueValidator(20)]
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["day", "starts", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends__gt=F("starts")), name="session_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(slot_minutes__gte=5), name="session_slot_minutes_min"
+            ),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="session_capacity_min"),
+        ]
+        indexes = [models.Index(fields=["day", "starts"], name="session_day_idx")]
+
+    def __str__(self):
+        return f"Clinic on {self.day:%d %b %Y} {self.starts:%H:%M}-{self.ends:%H:%M}"
+
+    def moment(self, at: datetime.time) -> datetime.datetime:
+        """`at` on the session's day in the clinic's zone (aware; stored in UTC)."""
+        return datetime.datetime.combine(self.day, at, tzinfo=timezone.get_default_timezone())
+
+    def slot_starts(self) -> list[datetime.datetime]:
+        """Every slot's start: from `starts`, a slot at a time, while the slot ends by `ends`."""
+        step = datetime.timedelta(minutes=self.slot_minutes)
+        start, end = self.moment(self.starts), self.moment(self.ends)
+        slots = []
+        while start + step <= end:
+            slots.append(start)
+            start += step
+        return slots
+
+
+class Appointment(models.Model):
+    class Status(models.TextChoices):
+        BOOKED = "booked", "Booked"
+        CANCELLED = "cancelled", "Cancelled"
+        NO_SHOW = "no_show", "Did not come"
+        ATTENDED = "attended", "Attended"
+
+    class Change(models.TextChoices):
+        CANCEL = "cancel", "Cancel"
+        MOVE = "move", "Move to another time"
+
+    class Request(models.TextChoices):
+        NONE = "", "None"
+        PENDING = "pending", "Waiting for the clinic"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+
+    patient = models.ForeignKey(
+        "registry.Patient", on_delete=models.PROTECT, related_name="appointments"
+    )
+    session = models.ForeignKey(
+        ClinicSession, on_delete=models.PROTECT, related_name="appointments"
+    )
+    starts_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.BOOKED)
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    booked_at = models.DateTimeField(default=timezone.now)
+    # The patient's request from the portal (cancel, or move with a message), until staff decide.
+    requested_change = models.CharField(max_length=10, choices=Change.choices, blank=True)
+    request_status = models.CharField(
+        max_length=10, choices=Request.choices, blank=True, default=Request.NONE
+    )
+    request_message = models.CharField(max_length=500, blank=True)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    moved_to = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        constraints = [
+            # One patient, one booked place at a moment (two tabs, a double click).
+            models.UniqueConstraint(
+                fields=["patient", "starts_at"],
+                condition=Q(status="booked"),
+                name="one_booked_appointment_per_patient_moment",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["session", "starts_at"], name="appointment_slot_idx"),
+            models.Index(fields=["patient", "starts_at"], name="appointment_patient_idx"),
+            models.Index(fields=["request_status"], name="appointment_request_idx"),
+        ]
+
+    def __str__(self):
+        local = timezone.localtime(self.starts_at)
+        return f"Appointment on {local:%d %b %Y at %H:%M}"
+
+    @property
+    def is_booked(self) -> bool:
+        return self.status == self.Status.BOOKED
+
+    @property
+    def request_pending(self) -> bool:
+        return self.request_status == self.Request.PENDING

@@ -1,0 +1,84 @@
+"""The patient's appointments in the portal: the booked ones, and a request to cancel or move
+one (with a message), which waits until the clinic approves (clinic.monitoring.appointments).
+
+The appointment is named by its id in the posted form, and looked up among the signed-in
+patient's own appointments only: another patient's id answers 404, like a missing one.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+
+from clinic.accounts.roles import Role, role_required
+from clinic.monitoring import appointments as book
+from clinic.monitoring.models import Appointment
+from clinic.portal.course import portal_patient
+
+
+class ChangeRequestForm(forms.Form):
+    appointment = forms.IntegerField(widget=forms.HiddenInput)
+    change = forms.ChoiceField(
+        label="What would you like?",
+        choices=Appointment.Change.choices,
+        widget=forms.RadioSelect,
+    )
+    message = forms.CharField(
+        label="Message to the clinic",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="For a move, say which days or times would suit you.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("change") == Appointment.Change.MOVE and not data.get("message", "").strip():
+            self.add_error("message", book.NO_MESSAGE)
+        return data
+
+
+@role_required(Role.PATIENT)
+def appointments(request):
+    patient = portal_patient(request.user)
+    form = ChangeRequestForm(request.POST or None)
+    failed_pk = None
+    if request.method == "POST":
+        try:
+            pk = int(request.POST.get("appointment", ""))
+        except ValueError:
+            raise Http404("No such appointment.") from None
+        appointment = patient.appointments.filter(pk=pk).first()
+        if appointment is None:
+            raise Http404("No such appointment.")
+        if form.is_valid():
+            try:
+                book.request_change(
+                    appointment,
+                    change=form.cleaned_data["change"],
+                    message=form.cleaned_data["message"],
+                    by=request.user,
+                )
+            except book.AppointmentRefused as refusal:
+                messages.error(request, str(refusal))
+            else:
+                messages.success(
+                    request, "Sent to the clinic. Your appointment stands until they answer."
+                )
+            return redirect("portal:appointments")
+        failed_pk = pk
+    upcoming = list(book.upcoming_for(patient))
+    return render(
+        request,
+        "portal/appointments.html",
+        {
+            "patient": patient,
+            "rows": [
+                (a, form if a.pk == failed_pk else ChangeRequestForm(initial={"appointment": a.pk}))
+                for a in upcoming
+            ],
+        },
+        status=400 if form.is_bound else 200,
+    )
