@@ -107,3 +107,31 @@ def test_the_passkey_sign_in_follows_a_path_of_this_site(rf, nurse):
     view = PasskeySignIn()
     view.request = request
     assert view.get_success_url() == "/staff/patients/"
+
+
+@pytest.mark.parametrize("elsewhere", ELSEWHERE)
+def test_an_appointment_action_goes_back_to_the_patient_not_elsewhere(client, personas, elsewhere):
+    """The appointment book's buttons (cancel, no-show, approve, decline) go back to the page
+    they were on through safe_next; every address above lands on the patient page."""
+    import datetime
+
+    from django.utils import timezone
+
+    from clinic.monitoring import appointments as book
+
+    nurse, patient = personas["nurse"], personas["patient"].patient
+    session = book.create_session(
+        prescriber=personas["prescriber"],
+        day=timezone.localdate() + datetime.timedelta(days=7),
+        starts=datetime.time(9, 0),
+        ends=datetime.time(10, 0),
+        slot_minutes=30,
+        capacity=1,
+        by=nurse,
+    )
+    appointment = book.book(patient, session, session.slot_starts()[0], by=nurse)
+    client.force_login(nurse)
+    url = reverse("staff:appointment-cancel", args=[appointment.pk])
+    response = client.post(url, {"next": elsewhere})
+    assert response.status_code == 302
+    assert response.url == patient.get_absolute_url()
