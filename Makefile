@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEV_ENV := DEBUG=true
 TEST_SETTINGS := DJANGO_SETTINGS_MODULE=tests.settings
 
-.PHONY: run demo-code worker beat test lint check-migrations security-scan pytest clean bench bench-quick soak
+.PHONY: run demo-code worker beat test lint check-migrations security-scan pytest clean bench bench-quick soak messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,17 @@ var/.demo-seeded: | $(VENV)/.runtime-installed
 	$(DEV_ENV) $(BIN)/python manage.py seed_demo
 	touch $@
 
-run: $(VENV)/.runtime-installed var/.demo-seeded pdf-libs
+# The translations (locale/ and each app's locale/): .po compiled to .mo, in Python (polib).
+# After changing marked strings: `make makemessages` (needs GNU gettext), translate, commit the .po.
+messages: $(VENV)/.runtime-installed
+	$(BIN)/python scripts/compile_messages.py
+
+.PHONY: makemessages
+makemessages: $(VENV)/.dev-installed
+	$(DEV_ENV) $(BIN)/python manage.py makemessages --locale es --no-obsolete \
+	  --ignore '.venv/*' --ignore 'tests/*' --ignore 'bench/*' --ignore 'staticfiles/*' --ignore 'var/*' --ignore '.tools/*'
+
+run: $(VENV)/.runtime-installed var/.demo-seeded pdf-libs messages
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEV_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "Starting web, worker and beat: open http://localhost:8000 (Ctrl-C stops all three)"
@@ -82,7 +92,7 @@ pdf-libs:
 # against an idle machine. PYTEST_ARGS narrows both runs (a run that selects nothing is fine);
 # MARKS narrows both by marker ("and not browser": .ci/run's second pass, on SQLite).
 MARKS ?=
-pytest: $(VENV)/.dev-installed .tools/.vnu-$(VNU_VERSION) pdf-libs
+pytest: $(VENV)/.dev-installed .tools/.vnu-$(VNU_VERSION) pdf-libs messages
 	$(BIN)/pytest -n 2 -m "not alone $(MARKS)" $(PYTEST_ARGS)
 	$(BIN)/pytest -m "alone $(MARKS)" $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
@@ -95,12 +105,12 @@ test: lint check-migrations security-scan pytest
 
 # Benchmarks on PostgreSQL and Redis (docs/PERFORMANCE.md): pages under load at 1,000 and
 # 100,000 patients, flag_courses, reminder sending. Rewrites the figures in docs/.
-bench: $(VENV)/.bench-installed
+bench: $(VENV)/.bench-installed messages
 	bash scripts/ensure-postgres-role.sh
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 # The same at small sizes and one round, in a minute or two: checks the benchmark still runs.
-bench-quick: $(VENV)/.bench-installed
+bench-quick: $(VENV)/.bench-installed messages
 	bash scripts/ensure-postgres-role.sh
 	$(BIN)/python -m bench.run --quick
 

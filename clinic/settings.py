@@ -87,12 +87,16 @@ MIDDLEWARE = [
     # before the lifetime and second-factor checks), and its response step runs after all the
     # others but the sessions', so it sees every change to the session before the save.
     "clinic.accounts.middleware.IdleSessionMiddleware",
+    # The browser's language (Accept-Language, or the language cookie) before sign-in.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): whether this session passed the second factor (django-otp's
     # OTPMiddleware, its device check folded into the roles query).
     "clinic.accounts.two_factor.VerifiedDeviceMiddleware",
+    # A signed-in patient's own language (clinic/portal/language.py), over the browser's.
+    "clinic.portal.language.PatientLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "clinic.accounts.middleware.AbsoluteSessionLifetimeMiddleware",
     # After the lifetime check, so an expired session goes to sign-in, not to the code page.
@@ -214,6 +218,10 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# The language chosen in the footer, before sign-in (clinic/portal/language.py).
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
@@ -247,7 +255,12 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # Internationalisation: the clinic's local zone for display; everything is stored in UTC.
+# Patients read the portal, their reminders and texts in English or Spanish: the language saved
+# on their record once signed in, their browser's before (docs/LANGUAGES.md). Translations live
+# in locale/ (templates and project code) and in each app's locale/ directory.
 LANGUAGE_CODE = "en-gb"
+LANGUAGES = [("en-gb", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_timezone("TIME_ZONE", "Europe/London")
 USE_I18N = True
 USE_TZ = True

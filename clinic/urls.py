@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from clinic.accounts.urls import sign_in_urlpatterns
+from clinic.portal.language import choose_language
 
 admin.site.site_header = "IsoCourse administration"
 admin.site.site_title = "IsoCourse admin"
@@ -18,6 +19,8 @@ urlpatterns = [
     path("", include("clinic.portal.urls")),
     path("", include("clinic.reminders.urls")),
     path("admin/", admin.site.urls),
+    # The footer's language switch, for every visitor (a patient's choice is also saved).
+    path("language/", choose_language, name="set-language"),
 ]
 
 handler500 = "clinic.reminders.views.server_error"

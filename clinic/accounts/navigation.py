@@ -13,13 +13,15 @@ from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from clinic.accounts.roles import Role, roles_of
 
 
 @dataclass(frozen=True)
 class NavItem:
-    label: str
+    label: str  # lazy: translated when the bar is written, in the page's language
     url_name: str
 
     @property
@@ -29,41 +31,41 @@ class NavItem:
 
 NAV_BY_ROLE: dict[Role, tuple[NavItem, ...]] = {
     Role.PRESCRIBER: (
-        NavItem("Worklist", "staff:worklist"),
-        NavItem("Patients", "staff:patient-list"),
-        NavItem("Enrol a patient", "staff:patient-enrol"),
-        NavItem("Appointments", "staff:appointments"),
-        NavItem("Pharmacies", "staff:pharmacy-list"),
-        NavItem("Dispense", "pharmacy:staff-dispense"),
-        NavItem("Refused actions", "staff:refusals"),
-        NavItem("Outcomes", "staff:outcomes"),
-        NavItem("Import patients", "staff:import-upload"),
+        NavItem(_("Worklist"), "staff:worklist"),
+        NavItem(_("Patients"), "staff:patient-list"),
+        NavItem(_("Enrol a patient"), "staff:patient-enrol"),
+        NavItem(_("Appointments"), "staff:appointments"),
+        NavItem(_("Pharmacies"), "staff:pharmacy-list"),
+        NavItem(_("Dispense"), "pharmacy:staff-dispense"),
+        NavItem(_("Refused actions"), "staff:refusals"),
+        NavItem(_("Outcomes"), "staff:outcomes"),
+        NavItem(_("Import patients"), "staff:import-upload"),
     ),
     Role.CLINICAL_STAFF: (
-        NavItem("Worklist", "staff:worklist"),
-        NavItem("Patients", "staff:patient-list"),
-        NavItem("Enrol a patient", "staff:patient-enrol"),
-        NavItem("Appointments", "staff:appointments"),
-        NavItem("Pharmacies", "staff:pharmacy-list"),
-        NavItem("Dispense", "pharmacy:staff-dispense"),
+        NavItem(_("Worklist"), "staff:worklist"),
+        NavItem(_("Patients"), "staff:patient-list"),
+        NavItem(_("Enrol a patient"), "staff:patient-enrol"),
+        NavItem(_("Appointments"), "staff:appointments"),
+        NavItem(_("Pharmacies"), "staff:pharmacy-list"),
+        NavItem(_("Dispense"), "pharmacy:staff-dispense"),
     ),
-    Role.PHARMACIST: (NavItem("Dispensing", "pharmacy:home"),),
+    Role.PHARMACIST: (NavItem(_("Dispensing"), "pharmacy:home"),),
     Role.REGISTRY_ADMIN: (
-        NavItem("Registry administration", "staff:registry-admin-home"),
-        NavItem("Audit trail", "staff:audit"),
-        NavItem("Refused actions", "staff:refusals"),
-        NavItem("Outcomes", "staff:outcomes"),
-        NavItem("Import patients", "staff:import-upload"),
-        NavItem("Admin site", "admin:index"),
+        NavItem(_("Registry administration"), "staff:registry-admin-home"),
+        NavItem(_("Audit trail"), "staff:audit"),
+        NavItem(_("Refused actions"), "staff:refusals"),
+        NavItem(_("Outcomes"), "staff:outcomes"),
+        NavItem(_("Import patients"), "staff:import-upload"),
+        NavItem(_("Admin site"), "admin:index"),
     ),
     Role.PATIENT: (
-        NavItem("My course", "portal:home"),
-        NavItem("Schedule", "portal:schedule"),
-        NavItem("Progress", "portal:progress"),
-        NavItem("Calendar", "portal:calendar"),
-        NavItem("Reminders", "portal:reminders"),
-        NavItem("Monthly confirmation", "portal:confirmation"),
-        NavItem("About your treatment", "portal:about"),
+        NavItem(_("My course"), "portal:home"),
+        NavItem(_("Schedule"), "portal:schedule"),
+        NavItem(_("Progress"), "portal:progress"),
+        NavItem(_("Calendar"), "portal:calendar"),
+        NavItem(_("Reminders"), "portal:reminders"),
+        NavItem(_("Monthly confirmation"), "portal:confirmation"),
+        NavItem(_("About your treatment"), "portal:about"),
     ),
 }
 
@@ -102,7 +104,7 @@ def nav_html_for(user, path: str) -> SafeString:
     url_space = _url_space()
     links = _links(roles, *url_space)
     active = path if any(link.url == path for link in links) else None
-    return _html(roles, *url_space, active)
+    return _html(roles, *url_space, active, get_language())
 
 
 # The frame's other links (base.html): the brand, the account menu, signing out.
@@ -111,6 +113,7 @@ FRAME_URL_NAMES = {
     "password_change": "password_change",
     "two_factor_manage": "accounts:two-factor-manage",
     "logout": "logout",
+    "language": "set-language",
 }
 
 
@@ -142,10 +145,11 @@ def _frame_urls(script_prefix: str, urlconf: str) -> MappingProxyType:
 
 @lru_cache(maxsize=512)
 def _html(
-    roles: frozenset[Role], script_prefix: str, urlconf: str, active: str | None
+    roles: frozenset[Role], script_prefix: str, urlconf: str, active: str | None, language: str
 ) -> SafeString:
     # Keyed by the active URL only when it is one of the places, so the cache stays small: at
-    # most (places + 1) entries per set of roles.
+    # most (places + 1) entries per set of roles and language. The language is in the key so
+    # the labels are translated once per language, into the one the page is written in.
     items = (
         format_html(_CURRENT if link.url == active else _PLACE, link.url, link.label)
         for link in _links(roles, script_prefix, urlconf)

@@ -7,3 +7,6 @@ class PortalConfig(AppConfig):
     name = "clinic.portal"
     label = "portal"
     verbose_name = "Patient portal"
+
+    def ready(self):
+        from clinic.portal import language  # noqa: F401  (its user_logged_in receiver)

@@ -41,6 +41,11 @@ class Patient(models.Model):
         EMAIL = "email", "Email"
         SMS = "sms", "Text message (SMS)"
 
+    class Language(models.TextChoices):
+        # The languages of settings.LANGUAGES: the portal, reminders and texts in the patient's.
+        ENGLISH = "en-gb", "English"
+        SPANISH = "es", "Español"
+
     registry_id = models.CharField(max_length=11, unique=True, editable=False)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -73,6 +78,12 @@ class Patient(models.Model):
         "consent to treatment and registry",
         null=True,
         help_text="The date the patient signed consent to treatment and to the registry.",
+    )
+    language = models.CharField(
+        max_length=8,
+        choices=Language.choices,
+        default=Language.ENGLISH,
+        help_text="The language of the patient's portal, reminders and text messages.",
     )
     reminder_consent = models.BooleanField("consents to reminder messages", default=False)
     reminder_channel = models.CharField(max_length=10, choices=ReminderChannel.choices, blank=True)
