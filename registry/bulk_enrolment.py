@@ -26,6 +26,7 @@ from simple_history.utils import bulk_create_with_history
 from registry.consents import consent_rows
 from registry.guardianship import GuardianEntry, check_guardian
 from registry.models import ChannelConsent, Guardian, Patient
+from registry.phones import to_e164
 from registry.registry_id import new_registry_id
 from registry.services import check_details, note_reminder_consent
 
@@ -120,7 +121,7 @@ def _guardian(patient: Patient, entry: GuardianEntry) -> Guardian:
         full_name=entry.full_name.strip(),
         relation=entry.relation,
         email=entry.email.strip(),
-        phone=entry.phone.strip(),
+        phone=to_e164(entry.phone) or "",  # checked by guardian_problems
         consent_given=entry.consent_given,
         consent_on=entry.consent_on if entry.consent_given else None,
         receives_reminders=entry.receives_reminders,

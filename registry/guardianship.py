@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from registry.audit import changed_by
 from registry.models import Guardian, Patient
 from registry.models.guardians import is_minor_on
+from registry.phones import PHONE_INVALID, to_e164
 
 NEEDS_GUARDIAN = (
     "Patients under 18 are enrolled with a guardian: give the guardian's name, relation, "
@@ -83,6 +84,8 @@ def guardian_problems(
         problems["full_name"] = NEEDS_NAME
     if entry.relation not in Guardian.Relation.values:
         problems["relation"] = NEEDS_RELATION
+    if entry.phone.strip() and to_e164(entry.phone) is None:
+        problems["phone"] = PHONE_INVALID
     if not (entry.email.strip() or entry.phone.strip()):
         problems["email"] = NEEDS_CONTACT
     elif entry.receives_reminders and not entry.email.strip():
@@ -124,7 +127,8 @@ def save_guardian(patient: Patient, entry: GuardianEntry | None, *, by) -> None:
         "full_name": entry.full_name.strip(),
         "relation": entry.relation,
         "email": entry.email.strip(),
-        "phone": entry.phone.strip(),
+        # Checked by guardian_problems: a number that is there is a valid one.
+        "phone": to_e164(entry.phone) or "",
         "consent_given": entry.consent_given,
         # A date without the consent ticked says nothing; it is not kept.
         "consent_on": entry.consent_on if entry.consent_given else None,

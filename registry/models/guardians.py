@@ -12,6 +12,7 @@ import datetime
 
 from django.db import models
 from django.db.models import Q
+from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
 from registry.models.patients import Patient, age_on
@@ -38,7 +39,8 @@ class Guardian(models.Model):
     full_name = models.CharField(max_length=200)
     relation = models.CharField(max_length=20, choices=Relation.choices)
     email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=30, blank=True)
+    # E.164, as the patient's (registry/phones.py): staff call it, and a text could go to it.
+    phone = PhoneNumberField(blank=True)
     consent_given = models.BooleanField(
         "consents to treatment and registry on the patient's behalf", default=False
     )

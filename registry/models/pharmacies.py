@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
+from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
 from registry.audit import changed_by
@@ -16,7 +17,7 @@ from registry.audit import changed_by
 class Pharmacy(models.Model):
     name = models.CharField(max_length=200)
     address = models.TextField()
-    phone = models.CharField(max_length=30)
+    phone = PhoneNumberField()  # E.164, as every number in the registry
     registration_number = models.CharField(max_length=50, unique=True)
     responsible_pharmacist = models.CharField(max_length=200)
 

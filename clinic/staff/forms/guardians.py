@@ -33,7 +33,12 @@ class GuardianFields(forms.Form):
         label="Relation to the patient",
     )
     guardian_email = forms.EmailField(required=False, label="Guardian's email address")
-    guardian_phone = forms.CharField(required=False, max_length=30, label="Guardian's phone")
+    guardian_phone = forms.CharField(
+        required=False,
+        max_length=30,
+        label="Guardian's phone",
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
     guardian_consent_given = forms.BooleanField(
         required=False,
         label="The guardian signed consent to treatment and registry on the patient's behalf",

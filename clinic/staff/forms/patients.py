@@ -14,13 +14,10 @@ from clinic.accounts.roles import Role
 from clinic.staff.forms.guardians import GuardianFields
 from registry.models import Patient, PriorTreatment
 from registry.models.patients import MINIMUM_AGE_YEARS, age_on
+from registry.phones import PHONE_INVALID
 from registry.registry_id import is_valid, normalize
 from registry.services import PATIENT_DETAILS, PriorTreatmentEntry
 
-PHONE_INVALID = (
-    "Enter a valid phone number, such as 07911 123456, or one with its country code, such as "
-    "+44 7911 123456."
-)
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
