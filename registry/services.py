@@ -43,6 +43,7 @@ PATIENT_DETAILS = (
     "consent_treatment_on",
     "reminder_consent",
     "reminder_channel",
+    "language",
     "notes",
 )
 

@@ -53,11 +53,15 @@ class PatientForm(GuardianFields, forms.ModelForm):
             "risk_category": forms.RadioSelect,
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
-        labels = {"consent_treatment_on": "Consent to treatment and registry signed on"}
+        labels = {
+            "consent_treatment_on": "Consent to treatment and registry signed on",
+            "language": "Language of the portal and messages",
+        }
         help_texts = {
             "risk_category": "Chosen by the prescriber. Decides pregnancy testing and pick-up "
             "windows.",
             "reminder_channel": "Reminders never mention the medicine, doses or tests.",
+            "language": "The patient's portal pages, reminders and texts are written in it.",
         }
 
     def __init__(self, *args, **kwargs):
@@ -70,6 +74,8 @@ class PatientForm(GuardianFields, forms.ModelForm):
         # its own reading of it, e.g. "07700 90012" as "770090012").
         self.fields["phone"].error_messages["invalid"] = PHONE_INVALID
         self.fields["phone"].widget = forms.TextInput(attrs={"type": "tel", "autocomplete": "off"})
+        # Left out (an older form, a spreadsheet row without the column): kept as it is.
+        self.fields["language"].required = False
         self.possible_duplicates: list[Patient] = []
 
     def details(self) -> dict:
@@ -89,6 +95,9 @@ class PatientForm(GuardianFields, forms.ModelForm):
                 f"this date of birth makes them {age_on(born, today)}."
             )
         return born
+
+    def clean_language(self):
+        return self.cleaned_data["language"] or self.instance.language or Patient.Language.ENGLISH
 
     def clean_consent_treatment_on(self):
         day = self.cleaned_data["consent_treatment_on"]

@@ -23,6 +23,8 @@ from registry.models.guardians import is_minor_on
 PATIENT_REFUSALS = 20
 # "Who looked at this record": the latest accesses; the audit page has the rest.
 PATIENT_ACCESSES = 10
+# The latest reminder consents (each channel and number); older ones are in the history.
+CONSENTS_SHOWN = 10
 
 
 @role_required(*STAFF_ROLES)
@@ -44,6 +46,9 @@ def patient_detail(request, pk):
     )
     history.sort(key=lambda entry: entry.when, reverse=True)
     invitation = patient.invitations.first()
+    # Which number or address each reminder consent was for, when and how given and withdrawn
+    # (docs/SMS.md): one query, the newest first, a bounded number.
+    consents = list(patient.channel_consents.order_by("-given_at", "-pk")[:CONSENTS_SHOWN])
     courses = list(patient.courses.order_by("-number"))
     visits = list(patient.visits.select_related("course").order_by("-visit_date", "-pk")[:12])
     open_flags = list(
@@ -79,6 +84,7 @@ def patient_detail(request, pk):
             "reminders_go_to": who_receives(patient, guardian, to_patient=False),
             "history": history[:50],
             "invitation": invitation,
+            "channel_consents": consents,
             "courses": courses,
             "visits": visits,
             "open_flags": open_flags,
