@@ -164,6 +164,8 @@ TABLE = {
     "accounts:home": ({}, everyone("role-start", anonymous=LOGIN)),
     "login": ({}, everyone(HOME, anonymous=OK)),
     "logout": ({}, everyone(NOT_ALLOWED)),
+    # The footer's language switch: POST only, for everyone.
+    "set-language": ({}, everyone(NOT_ALLOWED)),
     "password_change": ({}, everyone(OK, anonymous=LOGIN)),
     "password_change_done": ({}, everyone(OK, anonymous=LOGIN)),
     "accounts:two-factor-manage": ({}, only(SECOND_FACTOR)),
