@@ -98,7 +98,8 @@ def add_patient(g) -> None:
         born,
         sex,
         email,
-        f"07700 9{pk % 100000:05d}",
+        # E.164, as the registry keeps numbers: Ofcom's range for drama (never a real phone).
+        f"+4477009{pk % 100000:05d}",
         prescriber,
         "can_get_pregnant" if can_get_pregnant else "cannot_get_pregnant",
         consent_day,
@@ -110,6 +111,9 @@ def add_patient(g) -> None:
         changed,
         g.at(enrol_day, 9),
         rng.choice(g.nurses),
+        # One in eight reads the portal and messages in Spanish; from the id, not the random
+        # stream, so the rest of a seed's registry is as it was before languages.
+        "es" if pk % 8 == 0 else "en-gb",
     )
     for _ in range(rng.choice((1, 1, 2, 3))):
         g.tables.prior.add(

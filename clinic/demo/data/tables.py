@@ -34,6 +34,7 @@ class Tables:
                 "status_changed_at",
                 "enrolled_at",
                 "enrolled_by_id",
+                "language",
             ],
             {"user_id": None, "notes": ""},
         )

@@ -42,10 +42,12 @@ DEMO_ACCOUNTS = [
     ("registryadmin", "Robin", "Meyer", Role.REGISTRY_ADMIN, True),
     ("pharmacist", "Priya", "Nair", Role.PHARMACIST, False),
     ("patient", "Alex", "Rivera", Role.PATIENT, False),
+    # A patient who reads the portal, reminders and texts in Spanish (docs/LANGUAGES.md).
+    ("paciente", "Luis", "Fernandez", Role.PATIENT, False),
 ]
 
 DEMO_PATIENTS = [
-    # first, last, born, sex, risk category, email, linked to the demo patient account
+    # first, last, born, sex, risk category, email, the demo account linked to it (or None)
     (
         "Alex",
         "Rivera",
@@ -53,7 +55,7 @@ DEMO_PATIENTS = [
         Patient.Sex.FEMALE,
         Patient.RiskCategory.CAN_GET_PREGNANT,
         "alex.rivera@example.org",
-        True,
+        "patient",
     ),
     (
         "Jordan",
@@ -62,7 +64,7 @@ DEMO_PATIENTS = [
         Patient.Sex.MALE,
         Patient.RiskCategory.CANNOT_GET_PREGNANT,
         "jordan.baker@example.org",
-        False,
+        None,
     ),
     (
         "Mei",
@@ -71,7 +73,7 @@ DEMO_PATIENTS = [
         Patient.Sex.FEMALE,
         Patient.RiskCategory.CAN_GET_PREGNANT,
         "mei.tanaka@example.org",
-        False,
+        None,
     ),
     (
         "Luis",
@@ -80,7 +82,7 @@ DEMO_PATIENTS = [
         Patient.Sex.MALE,
         Patient.RiskCategory.CANNOT_GET_PREGNANT,
         "luis.fernandez@example.org",
-        False,
+        "paciente",
     ),
     (
         "Kit",
@@ -89,9 +91,12 @@ DEMO_PATIENTS = [
         Patient.Sex.MALE,
         Patient.RiskCategory.CANNOT_GET_PREGNANT,
         "kit.okoro@example.org",
-        False,
+        None,
     ),
 ]
+
+# Demo patients who read the portal and their messages in Spanish, by email.
+DEMO_LANGUAGES = {"luis.fernandez@example.org": Patient.Language.SPANISH}
 
 # The guardians of demo patients under 18, by the patient's email (registry.models.Guardian).
 DEMO_GUARDIANS = {
@@ -153,7 +158,7 @@ class Command(BaseCommand):
                 username: self._account(username, first, last, role, staff)
                 for username, first, last, role, staff in DEMO_ACCOUNTS
             }
-            for first, last, born, sex, risk, email, linked in DEMO_PATIENTS:
+            for first, last, born, sex, risk, email, account in DEMO_PATIENTS:
                 patient, _created = Patient.objects.get_or_create(
                     email=email,
                     defaults={
@@ -163,7 +168,8 @@ class Command(BaseCommand):
                         "sex": sex,
                         "risk_category": risk,
                         "prescriber": users["prescriber"],
-                        "user": users["patient"] if linked else None,
+                        "user": users[account] if account else None,
+                        "language": DEMO_LANGUAGES.get(email, Patient.Language.ENGLISH),
                         "consent_treatment_on": timezone.localdate() - datetime.timedelta(60),
                     },
                 )
