@@ -37,7 +37,8 @@ messages: $(VENV)/.runtime-installed
 .PHONY: makemessages
 makemessages: $(VENV)/.dev-installed
 	$(DEV_ENV) $(BIN)/python manage.py makemessages --locale es --no-obsolete \
-	  --ignore '.venv/*' --ignore 'tests/*' --ignore 'bench/*' --ignore 'staticfiles/*' --ignore 'var/*' --ignore '.tools/*'
+	  --ignore '.venv/*' --ignore 'tests/*' --ignore 'bench/*' --ignore 'staticfiles/*' --ignore 'var/*' --ignore '.tools/*' \
+	  --ignore 'templates/admin/*' --ignore 'templates/bench/*'
 
 run: $(VENV)/.runtime-installed var/.demo-seeded pdf-libs messages
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput

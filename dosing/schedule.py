@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 from dosing import rules
 
 VISIT_INTERVAL_DAYS = 28
@@ -45,8 +48,10 @@ ORDER = {
 class Entry:
     date: datetime.date
     kind: Kind
-    title: str
-    detail: str = ""
+    # Lazy translations (the staff pages, the portal and the calendar each show them in their
+    # reader's language).
+    title: str | Promise
+    detail: str | Promise = ""
     end_date: datetime.date | None = None  # for spans (pick-up windows)
     time_of_day: str = ""  # "morning" / "evening" for doses
     mg: int | None = None
@@ -80,14 +85,19 @@ def build_schedule(
 ) -> list[Entry]:
     limit = rules.twenty_week_limit(start)
     last_day = min(end, limit) if end else limit
-    entries: list[Entry] = [Entry(start, Kind.START, "Course starts")]
+    entries: list[Entry] = [Entry(start, Kind.START, _("Course starts"))]
     entries += _doses(supplies, start, last_day)
     visit = start + datetime.timedelta(days=VISIT_INTERVAL_DAYS)
     while visit <= last_day:
-        entries.append(Entry(visit, Kind.VISIT, "Clinic visit", "Monthly check-up"))
+        entries.append(Entry(visit, Kind.VISIT, _("Clinic visit"), _("Monthly check-up")))
         if needs_pregnancy_tests:
             entries.append(
-                Entry(visit, Kind.PREGNANCY_TEST, "Pregnancy test", "Before the next prescription")
+                Entry(
+                    visit,
+                    Kind.PREGNANCY_TEST,
+                    _("Pregnancy test"),
+                    _("Before the next prescription"),
+                )
             )
         visit += datetime.timedelta(days=VISIT_INTERVAL_DAYS)
     if needs_pregnancy_tests:
@@ -95,8 +105,8 @@ def build_schedule(
             Entry(
                 last_day + datetime.timedelta(days=TEST_AFTER_LAST_DOSE_DAYS),
                 Kind.PREGNANCY_TEST,
-                "Pregnancy test",
-                "One month after the last dose",
+                _("Pregnancy test"),
+                _("One month after the last dose"),
             )
         )
     for supply in supplies:
@@ -104,25 +114,31 @@ def build_schedule(
             Entry(
                 supply.window_opens,
                 Kind.PICK_UP,
-                "Pick-up window",
-                "Collect the medicine at a certified pharmacy"
-                + (" (collected)" if supply.dispensed else ""),
+                _("Pick-up window"),
+                _("Collect the medicine at a certified pharmacy (collected)")
+                if supply.dispensed
+                else _("Collect the medicine at a certified pharmacy"),
                 end_date=supply.window_closes,
             )
         )
     if end is None or end >= limit:  # a course that ended earlier has no limit ahead of it
-        entries.append(Entry(limit, Kind.LIMIT, "20-week limit", "The course ends by this day"))
+        entries.append(
+            Entry(limit, Kind.LIMIT, _("20-week limit"), _("The course ends by this day"))
+        )
     if target_date and target_date <= limit:
         entries.append(
             Entry(
                 target_date,
                 Kind.TARGET,
-                "Planned total dose reached",
-                "Projected from the current dose",
+                _("Planned total dose reached"),
+                _("Projected from the current dose"),
             )
         )
     entries.sort(key=lambda e: (e.date, ORDER[e.kind], e.time_of_day != "morning"))
     return entries
+
+
+DOSE_TITLES = {"morning": _("Morning dose"), "evening": _("Evening dose")}
 
 
 def _doses(
@@ -144,7 +160,7 @@ def _doses(
                 Entry(
                     day,
                     Kind.DOSE,
-                    f"{time_of_day.capitalize()} dose",
+                    DOSE_TITLES[time_of_day],
                     f"{supply.mg_per_dose} mg: {supply.capsules}",
                     time_of_day=time_of_day,
                     mg=supply.mg_per_dose,

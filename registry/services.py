@@ -6,6 +6,7 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
@@ -13,7 +14,8 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from clinic.accounts.roles import Role
 from registry.audit import changed_by
@@ -219,15 +221,13 @@ def send_portal_invitation(patient: Patient, *, by, build_url) -> PortalInvitati
     )
     link = build_url(reverse("portal:invitation-accept", args=[token]))
     context = {"first_name": patient.first_name, "link": link, "username": user.get_username()}
-    # The message names no medicine, dose or test: it may be read on a shared screen.
-    transaction.on_commit(
-        lambda: send_mail(
-            "Your clinic account is ready to set up",
-            render_to_string("registry/email/portal_invitation.txt", context),
-            None,
-            [invitation.sent_to],
-        )
-    )
+    # The message names no medicine, dose or test: it may be read on a shared screen. It is
+    # written in the patient's language (Patient.language), not in that of the staff page that
+    # sent it, and now: the commit may run where another language is active.
+    with translation.override(patient.language or settings.LANGUAGE_CODE):
+        subject = gettext("Your clinic account is ready to set up")
+        body = render_to_string("registry/email/portal_invitation.txt", context)
+    transaction.on_commit(lambda: send_mail(subject, body, None, [invitation.sent_to]))
     return invitation
 
 
@@ -274,12 +274,12 @@ def accept_portal_invitation(token: str, password: str):
         .first()
     )
     if invitation is None:
-        raise ValidationError("This link no longer works.")
+        raise ValidationError(gettext("This link no longer works."))
     claimed = PortalInvitation.objects.filter(pk=invitation.pk, used_at=None).update(
         used_at=timezone.now()
     )
     if claimed != 1:  # a second tab got there first
-        raise ValidationError("This link no longer works.")
+        raise ValidationError(gettext("This link no longer works."))
     user = invitation.patient.user
     user.set_password(password)
     user.is_active = True

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
 
 from clinic.accounts.two_factor import normalise_code
 
@@ -14,7 +15,7 @@ class ClinicLoginForm(AuthenticationForm):
         self.fields["username"].widget.attrs.pop("autofocus", None)
         self.fields["username"].widget.attrs.update({"autocomplete": "username"})
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
-        self.error_messages["invalid_login"] = (
+        self.error_messages["invalid_login"] = _(
             "That username and password do not match. Check them and try again; after "
             "several wrong tries, sign-in from this computer pauses for a while."
         )
@@ -24,7 +25,7 @@ class SecondFactorCodeForm(forms.Form):
     """The code from the authenticator app, or (on the sign-in step) a recovery code."""
 
     code = forms.CharField(
-        label="Code",
+        label=_("Code"),
         max_length=20,
         strip=True,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "spellcheck": "false"}),
@@ -35,12 +36,12 @@ class SecondFactorCodeForm(forms.Form):
         self.accept_recovery_code = accept_recovery_code
         field = self.fields["code"]
         if accept_recovery_code:
-            field.help_text = (
+            field.help_text = _(
                 "The 6-digit code your authenticator app shows now, or one of your recovery "
                 "codes (each works once)."
             )
         else:
-            field.help_text = "The 6-digit code the app shows after you add IsoCourse to it."
+            field.help_text = _("The 6-digit code the app shows after you add IsoCourse to it.")
             field.widget.attrs.update({"inputmode": "numeric", "pattern": "[0-9 ]*"})
 
     def clean_code(self):
@@ -52,9 +53,12 @@ class SecondFactorCodeForm(forms.Form):
             return code
         if self.accept_recovery_code:
             raise forms.ValidationError(
-                "Enter the 6 digits from your authenticator app, or a 10-character recovery code."
+                _(
+                    "Enter the 6 digits from your authenticator app, or a 10-character "
+                    "recovery code."
+                )
             )
-        raise forms.ValidationError("Enter the 6 digits your authenticator app shows.")
+        raise forms.ValidationError(_("Enter the 6 digits your authenticator app shows."))
 
     @property
     def is_recovery_code(self) -> bool:

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.translation import gettext as _
 
 from clinic.accounts.signals import LOGIN_AT_KEY, SEEN_AT_KEY, idle_seconds, mark_active
 
@@ -76,7 +77,7 @@ class AbsoluteSessionLifetimeMiddleware:
             limit = settings.SESSION_ABSOLUTE_HOURS * 3600
             if login_at is None or time.time() - login_at > limit:
                 logout(request)
-                messages.info(request, "Your session ended. Please sign in again.")
+                messages.info(request, _("Your session ended. Please sign in again."))
                 return redirect_to_login(request.get_full_path())
         return self.get_response(request)
 

@@ -19,6 +19,8 @@ from django.contrib.auth.signals import user_login_failed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.formats import time_format
 from django.utils.timezone import localtime
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_otp_webauthn.models import WebAuthnCredential
 
@@ -66,17 +68,23 @@ def _check_code(request, form, device) -> bool:
     )
     if not allowed:
         until = detail.get("locked_until") if detail else None
-        wait = f" until {time_format(localtime(until), 'H:i:s')}" if until else ""
-        form.add_error(
-            "code", f"Too many wrong codes in a row. Wait{wait}, then enter the code shown then."
-        )
+        if until:
+            refusal = _(
+                "Too many wrong codes in a row. Wait until %(time)s, then enter the code shown "
+                "then."
+            ) % {"time": time_format(localtime(until), "H:i:s")}
+        else:
+            refusal = _("Too many wrong codes in a row. Wait, then enter the code shown then.")
+        form.add_error("code", refusal)
     elif form.is_recovery_code:
-        form.add_error("code", "That recovery code is not one of yours, or it was used already.")
+        form.add_error("code", _("That recovery code is not one of yours, or it was used already."))
     else:
         form.add_error(
             "code",
-            "That code does not match. Enter the code your app shows now; if it keeps "
-            "failing, check that the phone's clock is set automatically.",
+            _(
+                "That code does not match. Enter the code your app shows now; if it keeps "
+                "failing, check that the phone's clock is set automatically."
+            ),
         )
     if _locked_out(request):
         logout(request)
@@ -118,7 +126,7 @@ def setup(request):
         "registration/two_factor_setup.html",
         {
             "form": form,
-            "qr_svg": qr.svg_inline(scale=5, title="QR code to add IsoCourse to your app"),
+            "qr_svg": qr.svg_inline(scale=5, title=_("QR code to add IsoCourse to your app")),
             "key": grouped_base32(device.bin_key),
             "next": safe_next(request),
         },
@@ -140,15 +148,21 @@ def verify(request):
         if device is not None and _check_code(request, form, device):
             _mark_verified(request, device)
             if form.is_recovery_code:
+                left = recovery_codes_left(user)
                 messages.warning(
                     request,
-                    f"You signed in with a recovery code; {recovery_codes_left(user)} are left. "
-                    "If your phone is lost, ask a registry admin to reset your two-factor "
-                    "sign-in.",
+                    ngettext(
+                        "You signed in with a recovery code; %(left)d is left. If your phone is "
+                        "lost, ask a registry admin to reset your two-factor sign-in.",
+                        "You signed in with a recovery code; %(left)d are left. If your phone is "
+                        "lost, ask a registry admin to reset your two-factor sign-in.",
+                        left,
+                    )
+                    % {"left": left},
                 )
             return redirect(safe_next(request))
         if device is None:
-            form.add_error("code", "You have no recovery codes. Ask a registry admin for help.")
+            form.add_error("code", _("You have no recovery codes. Ask a registry admin for help."))
     return render(
         request,
         "registration/two_factor_verify.html",
@@ -178,7 +192,7 @@ def remove_passkey(request, pk: int):
     """Remove one of the user's own passkeys (another user's answers 404)."""
     passkey = get_object_or_404(WebAuthnCredential, pk=pk, user=request.user)
     passkey.delete()
-    messages.success(request, f"The passkey “{passkey.name}” was removed.")
+    messages.success(request, _("The passkey “%(name)s” was removed.") % {"name": passkey.name})
     return redirect("accounts:two-factor-manage")
 
 

@@ -2,15 +2,17 @@
 one (with a message), which waits until the clinic approves (clinic.monitoring.appointments).
 
 The appointment is named by its id in the posted form, and looked up among the signed-in
-patient's own appointments only: another patient's id answers 404, like a missing one.
+patient's own appointments only: another patient's id answers 404, like a missing one, with a
+page in the patient's language (Django's bare 404 page has no translation).
 """
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from clinic.accounts.roles import Role, role_required
 from clinic.monitoring import appointments as book
@@ -21,16 +23,16 @@ from clinic.portal.course import portal_patient
 class ChangeRequestForm(forms.Form):
     appointment = forms.IntegerField(widget=forms.HiddenInput)
     change = forms.ChoiceField(
-        label="What would you like?",
+        label=_("What would you like?"),
         choices=Appointment.Change.choices,
         widget=forms.RadioSelect,
     )
     message = forms.CharField(
-        label="Message to the clinic",
+        label=_("Message to the clinic"),
         required=False,
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="For a move, say which days or times would suit you.",
+        help_text=_("For a move, say which days or times would suit you."),
     )
 
     def clean(self):
@@ -38,6 +40,10 @@ class ChangeRequestForm(forms.Form):
         if data.get("change") == Appointment.Change.MOVE and not data.get("message", "").strip():
             self.add_error("message", book.NO_MESSAGE)
         return data
+
+
+def _not_found(request):
+    return render(request, "portal/appointment_not_found.html", status=404)
 
 
 @role_required(Role.PATIENT)
@@ -49,10 +55,10 @@ def appointments(request):
         try:
             pk = int(request.POST.get("appointment", ""))
         except ValueError:
-            raise Http404("No such appointment.") from None
+            return _not_found(request)
         appointment = patient.appointments.filter(pk=pk).first()
         if appointment is None:
-            raise Http404("No such appointment.")
+            return _not_found(request)
         if form.is_valid():
             try:
                 book.request_change(
@@ -65,7 +71,8 @@ def appointments(request):
                 messages.error(request, str(refusal))
             else:
                 messages.success(
-                    request, "Sent to the clinic. Your appointment stands until they answer."
+                    request,
+                    gettext("Sent to the clinic. Your appointment stands until they answer."),
                 )
             return redirect("portal:appointments")
         failed_pk = pk

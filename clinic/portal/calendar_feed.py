@@ -19,35 +19,52 @@ import icalendar
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from clinic.portal.models import CalendarFeed, hash_feed_token
 from dosing.course_data import CourseFigures
 from dosing.schedule import Entry, Kind
 from registry.models import Patient
 
-CALENDAR_NAME = "Clinic appointments"
-DETAILS = "See the patient portal for details."
+# Written in the patient's language: the views build the calendar inside
+# translation.override(patient.language), and each event takes its words when it is made.
+CALENDAR_NAME = _("Clinic appointments")
 DOSE_TIMES = {"morning": datetime.time(8, 0), "evening": datetime.time(20, 0)}
 DOSE_MINUTES = 15
 
+# Translators: calendar event titles can show on a phone's lock screen: never name the
+# medicine, a dose, a test or pregnancy.
 TITLES = {
-    Kind.START: "First day of the course",
-    Kind.VISIT: "Clinic visit",
-    Kind.PREGNANCY_TEST: "Check-up appointment",
-    Kind.PICK_UP: "Pharmacy pick-up window",
-    Kind.LIMIT: "Last day of the course (at the latest)",
+    Kind.START: _("First day of the course"),
+    Kind.VISIT: _("Clinic visit"),
+    Kind.PREGNANCY_TEST: _("Check-up appointment"),
+    Kind.PICK_UP: _("Pharmacy pick-up window"),
+    Kind.LIMIT: _("Last day of the course (at the latest)"),
 }
+MEDICINE_TITLES = {"morning": _("Morning medicine"), "evening": _("Evening medicine")}
+# Each description is one message with its last sentence, so a translator reads it whole.
 DESCRIPTIONS = {
-    Kind.START: "The first day of your course. " + DETAILS,
-    Kind.VISIT: "Your monthly visit at the clinic. " + DETAILS,
-    Kind.PREGNANCY_TEST: "A short check-up at the clinic. " + DETAILS,
-    Kind.PICK_UP: "Collect from your pharmacy within these days. " + DETAILS,
-    Kind.LIMIT: "Your course ends by this day. " + DETAILS,
+    Kind.START: _("The first day of your course. See the patient portal for details."),
+    Kind.VISIT: _("Your monthly visit at the clinic. See the patient portal for details."),
+    Kind.PREGNANCY_TEST: _("A short check-up at the clinic. See the patient portal for details."),
+    Kind.PICK_UP: _(
+        "Collect from your pharmacy within these days. See the patient portal for details."
+    ),
+    Kind.LIMIT: _("Your course ends by this day. See the patient portal for details."),
 }
 BOOKED = {
-    Kind.VISIT: "Your visit at the clinic, booked at your last visit. " + DETAILS,
-    Kind.PREGNANCY_TEST: "A short check-up at the clinic, at or just before your visit. " + DETAILS,
+    Kind.VISIT: _(
+        "Your visit at the clinic, booked at your last visit. See the patient portal for details."
+    ),
+    Kind.PREGNANCY_TEST: _(
+        "A short check-up at the clinic, at or just before your visit. See the patient portal "
+        "for details."
+    ),
 }
+MEDICINE_DESCRIPTION = _(
+    "Time for your medicine. If you forget, skip it and go on as planned: never take two at "
+    "once. See the patient portal for details."
+)
 # Kinds of schedule entry left out of the calendar: daily doses become recurring events, and the
 # projected day the planned total is reached is a figure for the portal, not an appointment.
 NOT_EVENTS = {Kind.DOSE, Kind.TARGET}
@@ -86,7 +103,7 @@ def dose_regimens(entries: list[Entry]) -> list[tuple[str, datetime.date, dateti
             per_time[-1][2] = entry.date
         else:
             per_time.append([key, entry.date, entry.date])
-    found = [(time, first, last) for time, rows in runs.items() for _, first, last in rows]
+    found = [(time, first, last) for time, rows in runs.items() for _key, first, last in rows]
     return sorted(found, key=lambda run: (run[1], run[0] != "morning"))
 
 
@@ -113,8 +130,8 @@ def calendar_events(
         events.append(
             CalendarEvent(
                 uid=uid,
-                title=TITLES[kind],
-                description=description or DESCRIPTIONS[kind],
+                title=str(TITLES[kind]),
+                description=str(description or DESCRIPTIONS[kind]),
                 first_day=first,
                 last_day=last,
             )
@@ -138,11 +155,8 @@ def calendar_events(
         events.append(
             CalendarEvent(
                 uid=_uid(course_pk, "medicine", time_of_day, first),
-                title=f"{time_of_day.capitalize()} medicine",
-                description=(
-                    "Time for your medicine. If you forget, skip it and go on as planned: never "
-                    "take two at once. " + DETAILS
-                ),
+                title=str(MEDICINE_TITLES[time_of_day]),
+                description=str(MEDICINE_DESCRIPTION),
                 first_day=first,
                 last_day=last,
                 at=DOSE_TIMES[time_of_day],
@@ -161,7 +175,7 @@ def to_ical(events: list[CalendarEvent], *, now: datetime.datetime | None = None
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", CALENDAR_NAME)
+    calendar.add("x-wr-calname", str(CALENDAR_NAME))
     calendar.add("x-wr-timezone", settings.TIME_ZONE)
     for item in events:
         event = icalendar.Event()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from clinic.monitoring.models.visits import Contraception
 from clinic.portal.content import QUESTIONS
@@ -14,13 +15,13 @@ MIN_METHODS = 2  # R16: two forms of contraception
 
 class ReminderPreferencesForm(forms.Form):
     consent = forms.TypedChoiceField(
-        label="Reminders",
-        choices=[("yes", "Yes, send me reminders"), ("no", "No reminders")],
+        label=_("Reminders"),
+        choices=[("yes", _("Yes, send me reminders")), ("no", _("No reminders"))],
         coerce=lambda value: value == "yes",
         widget=forms.RadioSelect,
     )
     channel = forms.ChoiceField(
-        label="How",
+        label=_("How"),
         choices=Patient.ReminderChannel.choices,
         required=False,
         widget=forms.RadioSelect,
@@ -39,12 +40,12 @@ class ReminderPreferencesForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("consent") and not cleaned.get("channel"):
-            self.add_error("channel", "Choose how you want your reminders.")
+            self.add_error("channel", _("Choose how you want your reminders."))
         patient = getattr(self, "patient", None)
         texts = cleaned.get("consent") and cleaned.get("channel") == Patient.ReminderChannel.SMS
         if texts and sms_set_up() and patient is not None and not patient.phone:
             self.add_error(
-                "channel", "The clinic has no phone number for you: ask the clinic to add it."
+                "channel", _("The clinic has no phone number for you: ask the clinic to add it.")
             )
         return cleaned
 
@@ -57,10 +58,10 @@ class MonthlyConfirmationForm(forms.Form):
     """
 
     methods = forms.MultipleChoiceField(
-        label="The forms of contraception you use",
+        label=_("The forms of contraception you use"),
         choices=Contraception.choices,
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Choose the two (or more) forms you use."},
+        error_messages={"required": _("Choose the two (or more) forms you use.")},
     )
 
     def __init__(self, *args, **kwargs):
@@ -70,14 +71,14 @@ class MonthlyConfirmationForm(forms.Form):
                 label=question.text,
                 choices=question.choices,
                 widget=forms.RadioSelect,
-                error_messages={"required": "Choose an answer."},
+                error_messages={"required": _("Choose an answer.")},
             )
 
     def clean_methods(self):
         methods = self.cleaned_data["methods"]
         if len(methods) < MIN_METHODS:
             raise forms.ValidationError(
-                "Choose at least two: you need two forms of contraception used together."
+                _("Choose at least two: you need two forms of contraception used together.")
             )
         return methods
 

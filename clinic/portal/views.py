@@ -17,7 +17,10 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.text import get_text_list
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from clinic.accounts.roles import Role, role_required
@@ -103,7 +106,7 @@ def schedule(request):
     patient = portal_patient(request.user)
     course, courses = _current(patient)
     if course is None:
-        return render(request, "portal/no_course.html", {"title": "My schedule"})
+        return render(request, "portal/no_course.html", {"title": _("My schedule")})
     return _schedule(request, course, courses)
 
 
@@ -112,6 +115,16 @@ def course_schedule(request, pk):
     patient = portal_patient(request.user)
     course = own_course(patient, pk)
     return _schedule(request, course, courses_of(patient))
+
+
+def _chart_labels() -> dict[str, str]:
+    """The nodule chart's words (static/js/portal_charts.js draws it), in the page's language."""
+    return {
+        "nodules": _("Your nodules"),
+        "baseline": _("At the start"),
+        # xgettext:no-python-format
+        "line70": _("70% fewer"),
+    }
 
 
 def _progress(request, course, courses):
@@ -126,7 +139,7 @@ def _progress(request, course, courses):
             "figures": figures,
             "visits": visits,
             "progress": nodule_progress(course, visits),
-            "chart_data": nodule_chart_data(course, visits),
+            "chart_data": {**nodule_chart_data(course, visits), "labels": _chart_labels()},
         },
     )
 
@@ -136,7 +149,7 @@ def progress(request):
     patient = portal_patient(request.user)
     course, courses = _current(patient)
     if course is None:
-        return render(request, "portal/no_course.html", {"title": "My progress"})
+        return render(request, "portal/no_course.html", {"title": _("My progress")})
     return _progress(request, course, courses)
 
 
@@ -150,7 +163,14 @@ def course_progress(request, pk):
 
 
 def _calendar_bytes(patient) -> bytes:
-    course, _ = _current(patient)
+    """The patient's calendar in the patient's own language: the feed is fetched by a calendar
+    app, with no session and no browser language to go by."""
+    with translation.override(patient.language or settings.LANGUAGE_CODE):
+        return _calendar_in_active_language(patient)
+
+
+def _calendar_in_active_language(patient) -> bytes:
+    course, _courses = _current(patient)
     if course is None:
         return portal_calendar.empty_calendar()
     figures = figures_for(course)
@@ -176,10 +196,10 @@ def calendar(request):
             new_url = _feed_url(request, token)
         elif action == "revoke":
             if portal_calendar.revoke_feeds(patient):
-                messages.success(request, "Your calendar link is stopped. It no longer works.")
+                messages.success(request, _("Your calendar link is stopped. It no longer works."))
             return redirect("portal:calendar")
         else:
-            return HttpResponse("Unknown action.", status=400)
+            return HttpResponse(_("Unknown action."), status=400)
     feed = portal_calendar.active_feed(patient)
     webcal_url = "webcal://" + new_url.split("://", 1)[1] if new_url else None
     return render(
@@ -227,7 +247,7 @@ def reminders(request):
             channel=form.cleaned_data["channel"],
         )
         sends, sentences = reminder_effect(patient)
-        messages.success(request, "Saved. " + sentences[0])
+        messages.success(request, _("Saved. %(effect)s") % {"effect": sentences[0]})
         return redirect("portal:reminders")
     sends, sentences = reminder_effect(patient)
     # Who receives them, the guardian too (issue 17 point 5), in one sentence.
@@ -250,7 +270,13 @@ def reminders(request):
 
 def _methods_labels(codes) -> list[str]:
     labels = dict(Contraception.choices)
-    return [labels.get(code, code) for code in codes]
+    return [str(labels.get(code, code)) for code in codes]
+
+
+def _methods_text(codes) -> str:
+    """'Implant, Hormonal pill and Male condom', in the active language."""
+    # Translators: the word before the last item of a list, as in "Implant, Pill and Condom".
+    return get_text_list(_methods_labels(codes), pgettext("list", "and"))
 
 
 @role_required(Role.PATIENT)
@@ -271,7 +297,7 @@ def confirmation(request):
                 today=today,
             )
             if record.passed:
-                messages.success(request, "Thank you: this month's confirmation is done.")
+                messages.success(request, _("Thank you: this month's confirmation is done."))
             return redirect("portal:confirmation")
     elif todays is not None and not todays.passed:
         # After a try with wrong answers: keep the methods and the right answers; the wrong
@@ -303,6 +329,9 @@ def confirmation(request):
             "done_today": bool(todays and todays.passed),
             "last_passed": passed,
             "last_passed_methods": _methods_labels(passed.contraception_methods) if passed else [],
+            "last_passed_methods_text": _methods_text(passed.contraception_methods)
+            if passed
+            else "",
             "valid_until": portal_services.valid_until(passed) if passed else None,
             "today": today,
         },
@@ -329,7 +358,7 @@ def accept_invitation(request, token):
         except ValidationError:
             return render(request, "portal/invitation_invalid.html", status=404)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, "Your password is set. Welcome.")
+        messages.success(request, _("Your password is set. Welcome."))
         return redirect("accounts:home")
     return render(
         request,

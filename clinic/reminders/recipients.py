@@ -15,6 +15,9 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.utils.translation import gettext
+
 from clinic.reminders.models import Reminder
 from clinic.reminders.sms.setup import sms_set_up
 from registry.models import Guardian, Patient
@@ -94,6 +97,14 @@ def greeting_name(reminder: Reminder) -> str:
     return reminder.patient.first_name
 
 
+def language_of(reminder: Reminder) -> str:
+    """The language a reminder is written in: the patient's (Patient.language), for the
+    guardian's copy too (it is about the patient's appointments, and the clinic records one
+    language per family); the clinic's for a reminder about no patient (a pharmacy's)."""
+    patient = reminder.patient
+    return (patient.language if patient is not None else "") or settings.LANGUAGE_CODE
+
+
 # In words, for the pages ----------------------------------------------------------------------
 
 
@@ -108,19 +119,56 @@ def patient_receives(patient: Patient) -> bool:
 
 def who_receives(patient: Patient, guardian: Guardian | None, *, to_patient: bool) -> str:
     """Who receives the patient's reminders, in one sentence: addressed to the patient
-    ("Reminders go to you at ... and to your guardian ...") on the portal, about them on the
-    staff page. Empty when nobody does (each page says why in its own words)."""
+    ("Reminders go to you at ... and to your guardian ...") on the portal, in the patient's
+    language, about them on the staff page. Empty when nobody does (each page says why in its
+    own words)."""
     if patient.status == Patient.Status.WITHDRAWN:
         return ""
+    receives = patient_receives(patient)
+    by_text = patient.reminder_channel == Patient.ReminderChannel.SMS
+    # At most one guardian's copy (reminder_recipients).
+    copy = next((r for r in reminder_recipients(patient, guardian) if r.guardian is not None), None)
+    if not to_patient:
+        return _about_the_patient(patient, copy, receives=receives, by_text=by_text)
+    # Whole sentences, one per case, so a translator sees each as it is read.
+    if receives and copy is not None:
+        sentence = (
+            gettext(
+                "Reminders go to you by text message at %(phone)s and to your guardian "
+                "%(guardian)s at %(guardian_email)s. Both get the same reminders."
+            )
+            if by_text
+            else gettext(
+                "Reminders go to you at %(email)s and to your guardian %(guardian)s at "
+                "%(guardian_email)s. Both get the same reminders."
+            )
+        )
+    elif receives:
+        sentence = (
+            gettext("Reminders go to you by text message at %(phone)s.")
+            if by_text
+            else gettext("Reminders go to you at %(email)s.")
+        )
+    elif copy is not None:
+        sentence = gettext("Reminders go to your guardian %(guardian)s at %(guardian_email)s.")
+    else:
+        return ""
+    return sentence % {
+        "phone": patient.phone,
+        "email": patient.email,
+        "guardian": copy.guardian if copy is not None else "",
+        "guardian_email": copy.email if copy is not None else "",
+    }
+
+
+def _about_the_patient(patient, copy: Recipient | None, *, receives: bool, by_text: bool) -> str:
+    # The staff page is written in English (staff pages are not translated).
     parts = []
-    if patient_receives(patient):
-        by_text = patient.reminder_channel == Patient.ReminderChannel.SMS
+    if receives:
         where = f"by text message at {patient.phone}" if by_text else f"at {patient.email}"
-        parts.append(f"{'you' if to_patient else 'the patient'} {where}")
-    copies = [r for r in reminder_recipients(patient, guardian) if r.guardian is not None]
-    for recipient in copies:
-        whose = "your guardian" if to_patient else "the guardian"
-        parts.append(f"{whose} {recipient.guardian} at {recipient.email}")
+        parts.append(f"the patient {where}")
+    if copy is not None:
+        parts.append(f"the guardian {copy.guardian} at {copy.email}")
     if not parts:
         return ""
     sentence = "Reminders go to " + " and to ".join(parts) + "."

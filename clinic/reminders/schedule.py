@@ -126,18 +126,28 @@ def schedule_visit_reminders(visit: Visit) -> None:
         return
     follow_up = visit.next_follow_up
     wanted: list[Reminder] = []
+    reason = "Cancelled: the follow-up visit was rescheduled."
     if follow_up and patient.status != Patient.Status.WITHDRAWN:
         course_statuses = set(patient.courses.values_list("status", flat=True))
         before = follow_up - datetime.timedelta(days=DAYS_BEFORE_VISIT)
         common = {"recipient": patient.email, "subject_key": f"visit:{visit.pk}"}
-        wanted += [
-            _reminder(
-                Kind.FOLLOW_UP_VISIT, patient=patient, day=before, visit_on=follow_up, **common
-            ),
-            _reminder(
-                Kind.FOLLOW_UP_VISIT, patient=patient, day=follow_up, visit_on=follow_up, **common
-            ),
-        ]
+        if _appointment_booked_on(patient, follow_up):
+            # A booked appointment that day has its own reminders, with the time: the
+            # follow-up's would tell the patient the same day twice.
+            reason = "Cancelled: an appointment booked that day has its own reminders."
+        else:
+            wanted += [
+                _reminder(
+                    Kind.FOLLOW_UP_VISIT, patient=patient, day=before, visit_on=follow_up, **common
+                ),
+                _reminder(
+                    Kind.FOLLOW_UP_VISIT,
+                    patient=patient,
+                    day=follow_up,
+                    visit_on=follow_up,
+                    **common,
+                ),
+            ]
         if patient.can_get_pregnant and course_statuses & {"active", "planned"}:
             wanted.append(
                 _reminder(
@@ -163,13 +173,25 @@ def schedule_visit_reminders(visit: Visit) -> None:
     _replace_open(
         Q(patient_id=patient.pk, kind__in=VISIT_KINDS, subject_key__startswith="visit:"),
         wanted,
-        reason="Cancelled: the follow-up visit was rescheduled.",
+        reason=reason,
     )
 
 
 # Appointments (clinic/monitoring/appointments.py) ------------------------------------------
 
 DAYS_BEFORE_APPOINTMENT = 2
+
+
+def _appointment_booked_on(patient: Patient, day: datetime.date) -> bool:
+    """Whether the patient has a booked appointment on `day` (in the clinic's zone)."""
+    start = datetime.datetime.combine(day, datetime.time(0), tzinfo=timezone.get_default_timezone())
+    end = start + datetime.timedelta(days=1)
+    return Appointment.objects.filter(
+        patient_id=patient.pk,
+        status=Appointment.Status.BOOKED,
+        starts_at__gte=start,
+        starts_at__lt=end,
+    ).exists()
 
 
 def schedule_appointment_reminders(appointment: Appointment) -> None:
@@ -197,6 +219,11 @@ def schedule_appointment_reminders(appointment: Appointment) -> None:
         wanted,
         reason="Cancelled: the appointment was cancelled or moved.",
     )
+    # The follow-up visit's own day reminders give way to a booked appointment that day, and
+    # come back when it is cancelled or moved: the latest visit's are written again.
+    latest = Visit.objects.filter(patient_id=patient.pk).order_by("-visit_date", "-pk").first()
+    if latest is not None and latest.next_follow_up:
+        schedule_visit_reminders(latest)
 
 
 # Prescriptions -----------------------------------------------------------------------------

@@ -29,10 +29,16 @@ from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import pgettext
 
 from clinic.reminders.db_outage import outlasting_outages
 from clinic.reminders.models import Reminder
-from clinic.reminders.recipients import greeting_name, guardian_skip_reason, to_guardian
+from clinic.reminders.recipients import (
+    greeting_name,
+    guardian_skip_reason,
+    language_of,
+    to_guardian,
+)
 from clinic.reminders.sms.base import PermanentSmsError
 from clinic.reminders.sms.setup import sms_sender, sms_set_up
 from clinic.reminders.sms.texts import text_for
@@ -373,7 +379,8 @@ def send_text(reminder: Reminder) -> str:
 
 
 def message_context(reminder: Reminder) -> dict:
-    """What the templates may use: dates as dates (days in the clinic's zone), names."""
+    """What the templates may use: dates as dates (days in the clinic's zone), names, and the
+    formats the dates are written in, in the active language (build_message: the patient's)."""
     context = {}
     for key, value in reminder.context.items():
         if key.endswith(("_on", "_closes", "_until")) and isinstance(value, str):
@@ -384,6 +391,12 @@ def message_context(reminder: Reminder) -> dict:
     context["first_name"] = greeting_name(reminder)
     # ... and says whose appointments they are, by the patient's first name only.
     context["guardian_of"] = reminder.patient.first_name if to_guardian(reminder) else ""
+    # Translators: date formats of the reminder emails, as Django's date filter reads them
+    # (https://docs.djangoproject.com/en/stable/ref/templates/builtins/#date): "Tuesday 30
+    # March 2027", "Tuesday 30 March" (subjects), "30 April 2027".
+    context["day_format"] = pgettext("date in a reminder email", "l j F Y")
+    context["subject_day_format"] = pgettext("date in a reminder email", "l j F")
+    context["date_format"] = pgettext("date in a reminder email", "j F Y")
     return context
 
 
@@ -397,11 +410,13 @@ def message_id(reminder: Reminder, from_email: str) -> str:
 
 def build_message(reminder: Reminder, connection=None) -> EmailMultiAlternatives:
     base = f"reminders/email/reminder_{reminder.kind}"
-    context = message_context(reminder)
+    # In the patient's language (the guardian's copy too: recipients.language_of), whatever
+    # language the process that sends it has active.
     with (
-        translation.override(settings.LANGUAGE_CODE),
+        translation.override(language_of(reminder)),
         timezone.override(timezone.get_default_timezone()),
     ):
+        context = message_context(reminder)
         subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
         text = render_to_string(f"{base}.txt", context)
         html = render_to_string(f"{base}.html", context)

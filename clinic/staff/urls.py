@@ -44,6 +44,11 @@ urlpatterns = [
     ),
     path("patients/<int:patient_pk>/visits/new/", visits.visit_new, name="visit-new"),
     path(
+        "patients/<int:patient_pk>/visits/new/slots/",
+        visits.follow_up_slots,
+        name="visit-follow-up-slots",
+    ),
+    path(
         "patients/<int:patient_pk>/counselling/",
         monthly_steps.confirm_counselling,
         name="counselling-confirm",
@@ -84,6 +89,11 @@ urlpatterns = [
         "appointments/<int:pk>/no-show/",
         appointments.appointment_no_show,
         name="appointment-no-show",
+    ),
+    path(
+        "appointments/<int:pk>/attended/",
+        appointments.appointment_attended,
+        name="appointment-attended",
     ),
     path(
         "appointments/<int:pk>/approve/",

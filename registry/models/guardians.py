@@ -12,6 +12,7 @@ import datetime
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
@@ -30,10 +31,10 @@ def is_minor_on(born: datetime.date, day: datetime.date) -> bool:
 
 class Guardian(models.Model):
     class Relation(models.TextChoices):
-        PARENT = "parent", "Parent"
-        LEGAL_GUARDIAN = "legal_guardian", "Legal guardian"
-        OTHER_RELATIVE = "other_relative", "Other relative"
-        OTHER = "other", "Other"
+        PARENT = "parent", pgettext_lazy("guardian relation", "Parent")
+        LEGAL_GUARDIAN = "legal_guardian", pgettext_lazy("guardian relation", "Legal guardian")
+        OTHER_RELATIVE = "other_relative", pgettext_lazy("guardian relation", "Other relative")
+        OTHER = "other", pgettext_lazy("guardian relation", "Other")
 
     patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="guardian")
     full_name = models.CharField(max_length=200)

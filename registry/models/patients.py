@@ -9,6 +9,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
@@ -21,25 +22,28 @@ class Patient(models.Model):
     """A person enrolled in the registry. Never deleted: withdrawal keeps the record."""
 
     class RiskCategory(models.TextChoices):
-        CAN_GET_PREGNANT = "can_get_pregnant", "Can get pregnant"
-        CANNOT_GET_PREGNANT = "cannot_get_pregnant", "Cannot get pregnant"
+        CAN_GET_PREGNANT = "can_get_pregnant", pgettext_lazy("pregnancy risk", "Can get pregnant")
+        CANNOT_GET_PREGNANT = (
+            "cannot_get_pregnant",
+            pgettext_lazy("pregnancy risk", "Cannot get pregnant"),
+        )
 
     class Sex(models.TextChoices):
-        FEMALE = "female", "Female"
-        MALE = "male", "Male"
-        INTERSEX = "intersex", "Intersex"
-        UNDISCLOSED = "undisclosed", "Prefers not to say"
+        FEMALE = "female", pgettext_lazy("sex", "Female")
+        MALE = "male", pgettext_lazy("sex", "Male")
+        INTERSEX = "intersex", pgettext_lazy("sex", "Intersex")
+        UNDISCLOSED = "undisclosed", pgettext_lazy("sex", "Prefers not to say")
 
     class Status(models.TextChoices):
-        ENROLLED = "enrolled", "Enrolled"
-        IN_TREATMENT = "in_treatment", "In treatment"
-        BETWEEN_COURSES = "between_courses", "Between courses"
-        COMPLETED = "completed", "Completed"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        ENROLLED = "enrolled", pgettext_lazy("patient status", "Enrolled")
+        IN_TREATMENT = "in_treatment", pgettext_lazy("patient status", "In treatment")
+        BETWEEN_COURSES = "between_courses", pgettext_lazy("patient status", "Between courses")
+        COMPLETED = "completed", pgettext_lazy("patient status", "Completed")
+        WITHDRAWN = "withdrawn", pgettext_lazy("patient status", "Withdrawn")
 
     class ReminderChannel(models.TextChoices):
-        EMAIL = "email", "Email"
-        SMS = "sms", "Text message (SMS)"
+        EMAIL = "email", pgettext_lazy("reminder channel", "Email")
+        SMS = "sms", pgettext_lazy("reminder channel", "Text message (SMS)")
 
     class Language(models.TextChoices):
         # The languages of settings.LANGUAGES: the portal, reminders and texts in the patient's.

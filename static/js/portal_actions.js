@@ -18,7 +18,10 @@
         copied = document.execCommand && document.execCommand("copy");
       }
       if (status) {
-        status.textContent = copied ? "Copied." : "Select the link and copy it.";
+        // The words come from the page, in the patient's language (calendar.html).
+        status.textContent = copied
+          ? status.dataset.copied || "Copied."
+          : status.dataset.copyFailed || "Select the link and copy it.";
       }
     });
   });

@@ -24,6 +24,7 @@ NOT_HTML_PAGES = {
     "reminders:healthz",
     "portal:calendar-download",
     "staff:course-prescribe-check",
+    "staff:visit-follow-up-slots",  # the visit form's slot menu: an htmx fragment of its page
     "staff:import-progress",  # the import's progress bar: an htmx fragment of its page
     "otp_webauthn:js-i18n-catalog",  # the passkey script's translations: JavaScript
     # The printouts: PDF files (tests/staff/test_printouts.py reads them back).

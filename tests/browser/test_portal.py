@@ -38,7 +38,7 @@ def top_to(page: Page, locator) -> dict:
 
 
 def answer(page: Page, question, choice_key: str) -> None:
-    text = dict(question.choices)[choice_key]
+    text = str(dict(question.choices)[choice_key])  # a lazy translation: the words, in English
     page.locator(f'[data-question="{question.key}"]').get_by_label(text, exact=True).check()
 
 

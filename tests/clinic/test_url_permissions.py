@@ -206,6 +206,7 @@ TABLE = {
     "staff:course-start": (the_patient, only(PRESCRIBER)),
     "staff:pregnancy-test-new": (the_patient, only(STAFF)),
     "staff:visit-new": (the_patient, only(STAFF)),
+    "staff:visit-follow-up-slots": (the_patient, only(STAFF)),  # the visit form's slot menu
     "staff:counselling-confirm": (the_patient, only(STAFF, allowed=NOT_ALLOWED)),
     "staff:monthly-steps-csv": ({}, only(STAFF)),
     "staff:patient-reminders": (a_patient, only(STAFF)),
@@ -226,6 +227,7 @@ TABLE = {
     "staff:appointment-book": (the_patient, only(STAFF)),
     "staff:appointment-cancel": ({"pk": 1}, only(STAFF, allowed=NOT_ALLOWED)),
     "staff:appointment-no-show": ({"pk": 1}, only(STAFF, allowed=NOT_ALLOWED)),
+    "staff:appointment-attended": ({"pk": 1}, only(STAFF, allowed=NOT_ALLOWED)),
     "staff:appointment-approve": ({"pk": 1}, only(STAFF, allowed=NOT_ALLOWED)),
     "staff:appointment-decline": ({"pk": 1}, only(STAFF, allowed=NOT_ALLOWED)),
     "staff:refusals": ({}, only({"prescriber", "registry_admin"})),

@@ -85,7 +85,8 @@ GROWTH = {
     "staff:pharmacy-list": ("pharmacies",),
     "staff:course-start": PATIENT_PAGE,
     "staff:pregnancy-test-new": PATIENT_PAGE,
-    "staff:visit-new": PATIENT_PAGE,
+    "staff:visit-new": (*PATIENT_PAGE, "appointments"),  # and the follow-up day's free slots
+    "staff:visit-follow-up-slots": PATIENT_PAGE,  # no day asked: the menu's message only
     # The month's steps of every course in treatment (the streamed rows are one query).
     "staff:monthly-steps-csv": ("clinic_courses", "own_course"),
     "staff:patient-reminders": ("own_reminders", "failed_reminders"),
@@ -195,6 +196,16 @@ VARIANTS = {
         ("pharmacies", "own_course"),
     ),
     "pharmacy-home lookup": ("pharmacy:home", "registry_id={registry_id}", ("own_course",)),
+    "appointment day of one prescriber": (
+        "staff:appointments",
+        f"day={TODAY.isoformat()}&prescriber={{prescriber}}",
+        ("appointments",),
+    ),
+    "visit form's slot menu for a day with sessions": (
+        "staff:visit-follow-up-slots",
+        f"next_follow_up={(TODAY + days(1)).isoformat()}",
+        (*PATIENT_PAGE, "appointments"),
+    ),
     "course-prescribe-check with a dose": (
         "staff:course-prescribe-check",
         "mg_per_dose=30&doses_per_day=2&days_supply=30",

@@ -61,6 +61,13 @@ PAGES = {
         ["mg_per_dose", "doses_per_day", "days_supply", "formulation", "capsules"],
     ),
     "course end": ("staff:course-end", a_course, "prescriber", ["status"]),
+    "appointment day": ("staff:appointments", None, "nurse", ["day", "prescriber"]),
+    "visit form's slot menu": (
+        "staff:visit-follow-up-slots",
+        lambda p: {"patient_pk": a_patient(p)["pk"]},
+        "nurse",
+        ["next_follow_up"],
+    ),
     "import preview": ("staff:import-detail", a_batch, "prescriber", ["page", "only"]),
     "pharmacist look-up": ("pharmacy:home", None, "pharmacist", ["registry_id"]),
     "dispense on a pharmacy's behalf": (

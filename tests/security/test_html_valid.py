@@ -30,6 +30,9 @@ NOT_HTML_PAGES = {
     "portal:calendar-download",
     "staff:course-prescribe-check",
     "staff:import-progress",  # the import's progress bar: an htmx fragment of its page
+    # The visit form's slot menu: an htmx fragment, checked inside the visit form
+    # (tests/staff/test_appointment_pages.py).
+    "staff:visit-follow-up-slots",
     "otp_webauthn:js-i18n-catalog",  # the passkey script's translations: JavaScript
     # The printouts: PDF files (tests/staff/test_printouts.py reads them back).
     "staff:prescription-pdf",

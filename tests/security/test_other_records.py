@@ -29,6 +29,7 @@ OWNER = {
     "staff:course-start": "clinic",
     "staff:pregnancy-test-new": "clinic",
     "staff:visit-new": "clinic",
+    "staff:visit-follow-up-slots": "clinic",
     "staff:counselling-confirm": "clinic",
     "staff:reminder-retry": "clinic",
     "staff:flag-acknowledge": "clinic",
@@ -44,6 +45,7 @@ OWNER = {
     "staff:appointment-book": "clinic",
     "staff:appointment-cancel": "clinic",
     "staff:appointment-no-show": "clinic",
+    "staff:appointment-attended": "clinic",
     "staff:appointment-approve": "clinic",
     "staff:appointment-decline": "clinic",
     "portal:course-schedule": "patient",
@@ -62,6 +64,7 @@ OWNER = {
 # Pages that take no POST at all answer it with 405 before looking anything up.
 GET_ONLY = {
     "staff:course-prescribe-check",
+    "staff:visit-follow-up-slots",
     "staff:prescription-pdf",
     "staff:visit-summary-pdf",
     "staff:referral-pdf",

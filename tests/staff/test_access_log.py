@@ -41,6 +41,8 @@ RECORD_ARGUMENTS = {
 NOT_LOGGED = {
     "staff:course-prescribe-check": "a part of the prescribing page (which logged), asked for "
     "again at each keystroke of the dose",
+    "staff:visit-follow-up-slots": "a part of the visit form (which logged), asked for again "
+    "as the follow-up day changes",
     "portal:course-schedule": "the patient's own record, shown to the patient",
     "portal:course-progress": "the patient's own record, shown to the patient",
 }

@@ -212,6 +212,16 @@ def test_the_book_s_pages_with_their_rows_are_valid_html(
         "book.html": client.get(reverse("staff:appointment-book", args=[alex.pk])),
         "book-errors.html": client.post(reverse("staff:appointment-book", args=[alex.pk])),
         "patient.html": client.get(alex.get_absolute_url()),
+        # The day of one prescriber, and the visit form's slot menu (issue 19 point 1's rest).
+        "day-filtered.html": client.get(
+            reverse("staff:appointments"),
+            {"day": NEXT_WEEK.isoformat(), "prescriber": session.prescriber.pk},
+        ),
+        "visit.html": client.get(reverse("staff:visit-new", args=[alex.pk])),
+        "visit-slot-errors.html": client.post(
+            reverse("staff:visit-new", args=[alex.pk]),
+            {"next_follow_up": NEXT_WEEK.isoformat(), "follow_up_slot": "tampered"},
+        ),
     }
     book.decline(appointment, by=nurse)
     client.force_login(patient)

@@ -15,6 +15,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 
@@ -70,21 +71,27 @@ class ClinicSession(models.Model):
 
 
 class Appointment(models.Model):
+    # The labels are marked for translation: the portal shows them to patients ("Cancel", a
+    # refusal naming the status). Lazy, so the migrations keep the English text.
     class Status(models.TextChoices):
-        BOOKED = "booked", "Booked"
-        CANCELLED = "cancelled", "Cancelled"
-        NO_SHOW = "no_show", "Did not come"
-        ATTENDED = "attended", "Attended"
+        BOOKED = "booked", _("Booked")
+        CANCELLED = "cancelled", _("Cancelled")
+        NO_SHOW = "no_show", _("Did not come")
+        ATTENDED = "attended", _("Attended")
 
     class Change(models.TextChoices):
-        CANCEL = "cancel", "Cancel"
-        MOVE = "move", "Move to another time"
+        CANCEL = "cancel", _("Cancel")
+        MOVE = "move", _("Move to another time")
 
     class Request(models.TextChoices):
-        NONE = "", "None"
-        PENDING = "pending", "Waiting for the clinic"
-        APPROVED = "approved", "Approved"
-        DECLINED = "declined", "Declined"
+        NONE = "", _("None")
+        PENDING = "pending", _("Waiting for the clinic")
+        APPROVED = "approved", _("Approved")
+        DECLINED = "declined", _("Declined")
+
+    # The statuses that hold a place in their slot: an appointment marked attended before its
+    # slot began (the patient came early) keeps its place, so the slot is not offered again.
+    TAKING_A_PLACE = (Status.BOOKED, Status.ATTENDED)
 
     patient = models.ForeignKey(
         "registry.Patient", on_delete=models.PROTECT, related_name="appointments"
@@ -134,6 +141,15 @@ class Appointment(models.Model):
     @property
     def is_booked(self) -> bool:
         return self.status == self.Status.BOOKED
+
+    @property
+    def takes_a_place(self) -> bool:
+        return self.status in self.TAKING_A_PLACE
+
+    @property
+    def day_has_come(self) -> bool:
+        """Its day (in the clinic's zone) is today or past: it can be marked attended."""
+        return timezone.localtime(self.starts_at).date() <= timezone.localdate()
 
     @property
     def request_pending(self) -> bool:

@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from clinic.monitoring.follow_ups import note_month_two_labs, note_visit
@@ -24,26 +26,26 @@ def default_follow_up() -> datetime.date:
 
 
 class SideEffect(models.TextChoices):
-    DRY_LIPS = "dry_lips", "Dry lips"
-    DRY_SKIN = "dry_skin", "Dry skin"
-    NOSEBLEEDS = "nosebleeds", "Nosebleeds"
-    EYES = "eyes", "Eye dryness or vision change"
-    JOINT_MUSCLE = "joint_muscle", "Joint or muscle pain"
-    HEADACHE = "headache", "Headache"
-    ABDOMINAL = "abdominal", "Abdominal pain"
-    OTHER = "other", "Other"
+    DRY_LIPS = "dry_lips", _("Dry lips")
+    DRY_SKIN = "dry_skin", _("Dry skin")
+    NOSEBLEEDS = "nosebleeds", _("Nosebleeds")
+    EYES = "eyes", _("Eye dryness or vision change")
+    JOINT_MUSCLE = "joint_muscle", _("Joint or muscle pain")
+    HEADACHE = "headache", _("Headache")
+    ABDOMINAL = "abdominal", _("Abdominal pain")
+    OTHER = "other", pgettext_lazy("side effect", "Other")
 
 
 class Contraception(models.TextChoices):
-    IUD = "iud", "Intrauterine device"
-    IMPLANT = "implant", "Implant"
-    PILL = "pill", "Hormonal pill"
-    PATCH_RING = "patch_ring", "Patch or ring"
-    INJECTION = "injection", "Injection"
-    CONDOM = "condom", "Male condom"
-    DIAPHRAGM = "diaphragm", "Diaphragm or cap"
-    STERILISATION = "sterilisation", "Sterilisation (patient or partner)"
-    ABSTINENCE = "abstinence", "Abstinence (committed)"
+    IUD = "iud", _("Intrauterine device")
+    IMPLANT = "implant", _("Implant")
+    PILL = "pill", _("Hormonal pill")
+    PATCH_RING = "patch_ring", _("Patch or ring")
+    INJECTION = "injection", _("Injection")
+    CONDOM = "condom", _("Male condom")
+    DIAPHRAGM = "diaphragm", _("Diaphragm or cap")
+    STERILISATION = "sterilisation", _("Sterilisation (patient or partner)")
+    ABSTINENCE = "abstinence", _("Abstinence (committed)")
 
 
 class LipidUnit(models.TextChoices):

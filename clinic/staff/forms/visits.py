@@ -1,4 +1,6 @@
-"""The visit form: one page, in the order of an appointment."""
+"""The visit form: one page, in the order of an appointment. Its last part books the next
+follow-up: the free slots of the follow-up day (clinic/monitoring/appointments.py), booked with
+the visit in one transaction (clinic/staff/views/visits.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +9,11 @@ from decimal import Decimal
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.urls import reverse
 from django.utils import timezone
 
-from clinic.monitoring.models import Visit
+from clinic.monitoring import appointments as book
+from clinic.monitoring.models import ClinicSession, Visit
 from clinic.monitoring.models.visits import (
     NODULE_COUNT_MAX,
     NODULE_COUNT_MAX_MESSAGE,
@@ -29,6 +33,18 @@ PHQ_CHOICES = [
     (3, "Nearly every day"),
 ]
 WEIGHT_CHANGE_CONFIRM = Decimal("0.10")
+FOLLOW_UP_SLOT = "follow_up_slot"
+NO_SUCH_SLOT = "That slot does not exist; choose one from the list."
+NOT_THAT_DAY = "That slot is not on the next follow-up day; choose one from the list."
+# The largest primary key the database holds (BigAutoField): a bigger number names no slot.
+PK_MAX = 2**63 - 1
+
+
+def follow_up_slot_label(slot: book.Slot) -> str:
+    """A slot of the follow-up day, whose date the form already shows."""
+    who = slot.session.prescriber.get_full_name() or slot.session.prescriber.username
+    places = "1 place" if slot.free == 1 else f"{slot.free} places"
+    return f"{timezone.localtime(slot.starts_at):%H:%M} with {who} ({places} free)"
 
 
 class VisitForm(forms.ModelForm):
@@ -73,6 +89,15 @@ class VisitForm(forms.ModelForm):
     confirm_weight_change = forms.BooleanField(
         required=False, label="Yes, the weight has changed by more than 10%"
     )
+    # A slot key ("<session pk>@<ISO start>"). The menu offers the day's free slots, but the
+    # value is not held to the menu: a slot filled since the page was drawn is refused by the
+    # book with its own message ("This slot is full"), not "not one of the choices".
+    follow_up_slot = forms.CharField(
+        label="Book an appointment on that day",
+        required=False,
+        widget=forms.Select,
+        help_text="Optional. Booked with the visit; the patient is reminded of it.",
+    )
 
     class Meta:
         model = Visit
@@ -109,9 +134,83 @@ class VisitForm(forms.ModelForm):
             field.validators = [v for v in field.validators if not isinstance(v, MinValueValidator)]
             field.validators += liver_enzyme_validators(name.upper())
         self.asks_weight_confirmation = False
+        self._offer_follow_up_slots()
         if not patient.can_get_pregnant:
             for name in ("test_specimen_date", "test_result", "test_setting", "contraception"):
                 del self.fields[name]
+
+    def _offer_follow_up_slots(self):
+        """The follow-up day's free slots as the menu: the patient's prescriber's first. The
+        day is the one posted (a form shown again) or the one the form suggests; as it is
+        typed, an htmx fragment (views/visits.follow_up_slots) draws the menu again."""
+        date = self.fields["next_follow_up"]
+        date.widget.attrs.update(
+            {
+                "data-hx-get": reverse("staff:visit-follow-up-slots", args=[self.patient.pk]),
+                "data-hx-trigger": "change",
+                "data-hx-target": "#follow-up-slots",
+                "data-hx-swap": "outerHTML",
+            }
+        )
+        if self.is_bound:
+            try:
+                day = date.clean(self.data.get(self.add_prefix("next_follow_up")))
+            except forms.ValidationError:
+                day = None
+        else:
+            day = self.get_initial_for_field(date, "next_follow_up")
+        self.follow_up_day = day if isinstance(day, datetime.date) else None
+        self.follow_up_refusal = ""
+        own, others = [], []
+        if self.patient.status == self.patient.Status.WITHDRAWN:
+            self.follow_up_refusal = book.WITHDRAWN
+        elif self.follow_up_day is not None:
+            own, others = book.follow_up_slots(self.patient, self.follow_up_day)
+        choices = [("", "No appointment")]
+        if own:
+            prescriber = self.patient.prescriber
+            who = prescriber.get_full_name() or prescriber.username
+            choices.append(
+                (
+                    f"With {who}, the patient's prescriber",
+                    [(slot.key, follow_up_slot_label(slot)) for slot in own],
+                )
+            )
+        if others:
+            choices.append(
+                ("Other prescribers", [(slot.key, follow_up_slot_label(slot)) for slot in others])
+            )
+        self.fields[FOLLOW_UP_SLOT].widget.choices = choices
+        self.has_follow_up_slots = bool(own or others)
+
+    def _clean_follow_up_slot(self, data):
+        """The slot as (session, start), or None for no booking. A value that names no slot of
+        the follow-up day is refused here; full, begun or twice is the book's own answer when
+        the visit is saved (under the session's lock)."""
+        value = data.get(FOLLOW_UP_SLOT)
+        data[FOLLOW_UP_SLOT] = None
+        if not value:
+            return
+        parsed = book.parse_slot_key(value)
+        session = None
+        if parsed is not None and 0 < parsed[0] <= PK_MAX:
+            session = ClinicSession.objects.filter(pk=parsed[0]).first()
+        if session is None:
+            self.add_error(FOLLOW_UP_SLOT, NO_SUCH_SLOT)
+            return
+        follow_up = data.get("next_follow_up")
+        if follow_up is None:  # no day, or a refused one: the date's own message says so
+            return
+        if session.day != follow_up:
+            self.add_error(FOLLOW_UP_SLOT, NOT_THAT_DAY)
+        elif parsed[1] not in session.slot_starts():
+            self.add_error(FOLLOW_UP_SLOT, str(book.OUTSIDE))
+        else:
+            data[FOLLOW_UP_SLOT] = (session, parsed[1])
+
+    def follow_up_booking(self):
+        """(session, start) of the slot to book with the visit, or None."""
+        return self.cleaned_data.get(FOLLOW_UP_SLOT)
 
     def _not_future(self, name):
         day = self.cleaned_data.get(name)
@@ -130,6 +229,7 @@ class VisitForm(forms.ModelForm):
         visit_day, follow_up = data.get("visit_date"), data.get("next_follow_up")
         if visit_day and follow_up and follow_up <= visit_day:
             self.add_error("next_follow_up", "The next follow-up must be after this visit.")
+        self._clean_follow_up_slot(data)
         # Lipid bounds depend on the unit chosen, another field: checked here, shown on the value.
         for name, message in lipid_bound_errors(data).items():
             self.add_error(name, message)

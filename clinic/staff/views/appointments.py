@@ -1,6 +1,6 @@
-"""The appointment book for staff: a day's clinic sessions with their slots, booking a patient
-into a free slot from the patient page, cancel / did-not-come, and the patients' requests to
-cancel or move, which staff approve or decline.
+"""The appointment book for staff: a day's clinic sessions with their slots (all prescribers',
+or one's), booking a patient into a free slot from the patient page, cancel / did not come /
+attended, and the patients' requests to cancel or move, which staff approve or decline.
 
 Every change goes through clinic.monitoring.appointments (typed values, the session locked while
 a slot's places are counted); a refusal comes back as a message next to the field or at the top.
@@ -13,6 +13,7 @@ import datetime
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -111,39 +112,50 @@ def slot_label(slot: book.Slot) -> str:
     return f"{local:%a %d %b %Y, %H:%M} with {who} ({places} free)"
 
 
-@role_required(*STAFF_ROLES)
-def appointment_day(request):
-    """A day's sessions, slot by slot: who is booked and the free places; and a new session."""
-    today = timezone.localdate()
-    day_form = DayForm(request.GET or None)
-    day = today
-    if day_form.is_bound and day_form.is_valid():
-        day = day_form.cleaned_data["day"] or today
-    elif day_form.is_bound:
-        messages.error(request, "That is not a date; showing today instead.")
-        day_form = DayForm(initial={"day": today})
-    session_form = SessionForm(request.POST or None, initial={"day": day})
-    if request.method == "POST" and session_form.is_valid():
-        session = book.create_session(by=request.user, **session_form.cleaned_data)
-        messages.success(request, f"Added the session: {session}.")
-        return redirect(f"{reverse('staff:appointments')}?day={session.day.isoformat()}")
-    sessions = list(ClinicSession.objects.filter(day=day).select_related("prescriber"))
-    booked = {}
+def _prescribers(day):
+    """Whom the day view can be narrowed to: the active prescribers, and whoever holds a
+    session that day (a prescriber since made inactive)."""
+    users = get_user_model().objects.filter(
+        Q(is_active=True, groups__name=Role.PRESCRIBER.value) | Q(clinic_sessions__day=day)
+    )
+    return list(users.distinct().order_by("last_name", "first_name", "username"))
+
+
+def _chosen_prescriber(request, prescribers):
+    """The one prescriber ?prescriber= names among `prescribers`, else None (everyone): a value
+    that is not one of them (garbage, another user, two values) is not an error, only no
+    filter. Compared as text, so no number is ever parsed or sent to the database."""
+    values = request.GET.getlist("prescriber")
+    if len(values) != 1:
+        return None
+    return next((user for user in prescribers if str(user.pk) == values[0]), None)
+
+
+def _neighbour(day, days):
+    """The day before or after, or None at the ends of the calendar (year 1, year 9999)."""
+    try:
+        return day + datetime.timedelta(days=days)
+    except OverflowError:
+        return None
+
+
+def _slot_rows(sessions, now):
+    shown = [Appointment.Status.BOOKED, Appointment.Status.NO_SHOW, Appointment.Status.ATTENDED]
+    listed = {}
     for appointment in Appointment.objects.filter(
-        session__in=sessions, status__in=[Appointment.Status.BOOKED, Appointment.Status.NO_SHOW]
+        session__in=sessions, status__in=shown
     ).select_related("patient"):
-        booked.setdefault((appointment.session_id, appointment.starts_at), []).append(appointment)
-    now = timezone.now()
-    rows = [
+        listed.setdefault((appointment.session_id, appointment.starts_at), []).append(appointment)
+    return [
         {
             "session": session,
             "slots": [
                 {
                     "starts_at": start,
-                    "appointments": booked.get((session.pk, start), []),
+                    "appointments": listed.get((session.pk, start), []),
                     "free": max(
                         session.capacity
-                        - sum(a.is_booked for a in booked.get((session.pk, start), [])),
+                        - sum(a.takes_a_place for a in listed.get((session.pk, start), [])),
                         0,
                     ),
                     "begun": start <= now,
@@ -153,6 +165,33 @@ def appointment_day(request):
         }
         for session in sessions
     ]
+
+
+@role_required(*STAFF_ROLES)
+def appointment_day(request):
+    """A day's sessions, slot by slot: who is booked and the free places; and a new session.
+    ?prescriber= narrows the day to one prescriber's sessions."""
+    today = timezone.localdate()
+    day_form = DayForm(request.GET or None)
+    day = today
+    if day_form.is_bound and day_form.is_valid():
+        day = day_form.cleaned_data["day"] or today
+    elif day_form.is_bound:
+        messages.error(request, "That is not a date; showing today instead.")
+    prescribers = _prescribers(day)
+    prescriber = _chosen_prescriber(request, prescribers)
+    session_form = SessionForm(
+        request.POST or None,
+        initial={"day": day, "prescriber": prescriber.pk if prescriber else None},
+    )
+    if request.method == "POST" and session_form.is_valid():
+        session = book.create_session(by=request.user, **session_form.cleaned_data)
+        messages.success(request, f"Added the session: {session}.")
+        return redirect(f"{reverse('staff:appointments')}?day={session.day.isoformat()}")
+    sessions = ClinicSession.objects.filter(day=day).select_related("prescriber")
+    if prescriber is not None:
+        sessions = sessions.filter(prescriber=prescriber)
+    now = timezone.now()
     if request.method == "GET":
         record_access(request.user, None, RecordAccess.Kind.PAGE, "Appointment book")
     return render(
@@ -160,10 +199,12 @@ def appointment_day(request):
         "staff/appointments/day.html",
         {
             "day": day,
-            "previous_day": day - datetime.timedelta(days=1),
-            "next_day": day + datetime.timedelta(days=1),
-            "day_form": day_form if day_form.is_bound else DayForm(initial={"day": day}),
-            "sessions": rows,
+            "previous_day": _neighbour(day, -1),
+            "next_day": _neighbour(day, 1),
+            "day_form": DayForm(initial={"day": day}),
+            "prescribers": prescribers,
+            "prescriber": prescriber,
+            "sessions": _slot_rows(list(sessions), now),
             "session_form": session_form,
             "pending": book.pending_requests().count(),
             "now": now,
@@ -227,6 +268,12 @@ def appointment_cancel(request, pk):
 @require_POST
 def appointment_no_show(request, pk):
     return _act(request, pk, book.mark_no_show, "Marked as did not come.")
+
+
+@role_required(*STAFF_ROLES)
+@require_POST
+def appointment_attended(request, pk):
+    return _act(request, pk, book.mark_attended, "Marked as attended.")
 
 
 @role_required(*STAFF_ROLES)
