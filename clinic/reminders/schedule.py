@@ -183,15 +183,12 @@ DAYS_BEFORE_APPOINTMENT = 2
 
 
 def _appointment_booked_on(patient: Patient, day: datetime.date) -> bool:
-    """Whether the patient has a booked appointment on `day` (in the clinic's zone)."""
-    start = datetime.datetime.combine(day, datetime.time(0), tzinfo=timezone.get_default_timezone())
-    end = start + datetime.timedelta(days=1)
-    return Appointment.objects.filter(
-        patient_id=patient.pk,
-        status=Appointment.Status.BOOKED,
-        starts_at__gte=start,
-        starts_at__lt=end,
-    ).exists()
+    """Whether the patient has a booked appointment on `day` (in the clinic's zone). A date
+    lookup, not a range of moments: the calendar's last day has no day after it."""
+    with timezone.override(timezone.get_default_timezone()):
+        return Appointment.objects.filter(
+            patient_id=patient.pk, status=Appointment.Status.BOOKED, starts_at__date=day
+        ).exists()
 
 
 def schedule_appointment_reminders(appointment: Appointment) -> None:
