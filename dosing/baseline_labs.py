@@ -13,8 +13,19 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from dosing.text import Text as _
+
 # How recent the baseline labs must be, counted back from the first prescription's day.
 BASELINE_LABS_WITHIN_DAYS = 30
+
+# What is missing, by (lipids missing, liver tests missing), as it reads in a sentence.
+MISSING = {
+    (True, True): _(
+        "fasting lipids (triglycerides and total cholesterol) and liver tests (ALT and AST)"
+    ),
+    (True, False): _("fasting lipids (triglycerides and total cholesterol)"),
+    (False, True): _("liver tests (ALT and AST)"),
+}
 
 
 @dataclass(frozen=True)
@@ -36,22 +47,25 @@ def baseline_lab_reasons(
 ) -> tuple[list[str], list[str]]:
     """(refusals, warnings) for a course's first prescription written on `on`."""
     labs = labs or BaselineLabs()
-    missing = [
-        what
-        for what, day in (
-            ("fasting lipids (triglycerides and total cholesterol)", labs.lipids_on),
-            ("liver tests (ALT and AST)", labs.liver_tests_on),
-        )
-        if not _recent(day, on)
-    ]
-    if not missing:
+    lipids, liver = not _recent(labs.lipids_on, on), not _recent(labs.liver_tests_on, on)
+    if not (lipids or liver):
         return [], []
+    missing = MISSING[lipids, liver]
     reason = " ".join(labs.not_needed_because.split())
     if reason:
-        return [], [f"Baseline labs not on file ({' and '.join(missing)}): {reason} (R19)."]
+        return [], [
+            _(
+                "Baseline labs not on file (%(missing)s): %(reason)s (R19).",
+                missing=missing,
+                reason=reason,
+            )
+        ]
     since = on - datetime.timedelta(days=BASELINE_LABS_WITHIN_DAYS - 1)
     return [
-        f"A course's first prescription needs baseline {' and '.join(missing)} drawn since "
-        f"{since.strftime('%-d %b %Y')} (R19). Record them at a visit, or give the reason "
-        "they are not needed."
+        _(
+            "A course's first prescription needs baseline %(missing)s drawn since %(day)s "
+            "(R19). Record them at a visit, or give the reason they are not needed.",
+            missing=missing,
+            day=since,
+        )
     ], []

@@ -9,15 +9,25 @@ from django.db import IntegrityError, transaction
 from clinic.accounts.roles import Role, has_role
 from dosing.models import CounsellingConfirmation, RefusedAction, TreatmentCourse
 from dosing.monthly_steps import Month
+from dosing.rules import COURSE_STATES
 from dosing.services import Refused, record_refusal
+from dosing.text import MonthYear
+from dosing.text import Text as _
 from registry.audit import changed_by
+
+
+def _in_sentence(month: Month) -> MonthYear:
+    """The month as a sentence says it ("December 2026", as Month.label, in any language)."""
+    return MonthYear(month.year, month.month, 1)
 
 
 def _already(row: CounsellingConfirmation) -> str:
     who = row.confirmed_by.get_full_name() or row.confirmed_by.get_username()
-    return (
-        f"Counselling for {Month.of(row.month).label} was already confirmed by {who} "
-        f"on {row.confirmed_at:%-d %b %Y}."
+    return _(
+        "Counselling for %(month)s was already confirmed by %(who)s on %(day)s.",
+        month=_in_sentence(Month.of(row.month)),
+        who=who,
+        day=row.confirmed_at.date(),
     )
 
 
@@ -31,21 +41,31 @@ def confirm_counselling(course: TreatmentCourse, *, month: Month, by) -> Counsel
     """
     reasons = []
     if not has_role(by, Role.PRESCRIBER):
-        reasons.append("Only a prescriber can confirm the monthly counselling.")
+        reasons.append(_("Only a prescriber can confirm the monthly counselling."))
     if course.status != TreatmentCourse.Status.ACTIVE:
+        state = COURSE_STATES.get(course.status, course.get_status_display().lower())
         reasons.append(
-            f"This course is not in treatment ({course.get_status_display().lower()}): "
-            "counselling is confirmed for a course in treatment."
+            _(
+                "This course is not in treatment (%(state)s): counselling is confirmed for a "
+                "course in treatment.",
+                state=state,
+            )
         )
     if month > Month.current():
         reasons.append(
-            f"{month.label} has not started: counselling is confirmed for this month or an "
-            "earlier one."
+            _(
+                "%(month)s has not started: counselling is confirmed for this month or an "
+                "earlier one.",
+                month=_in_sentence(month),
+            )
         )
     elif month < Month.of(course.start_date):
         reasons.append(
-            f"The course started in {Month.of(course.start_date).label}; {month.label} is "
-            "before it."
+            _(
+                "The course started in %(started)s; %(month)s is before it.",
+                started=_in_sentence(Month.of(course.start_date)),
+                month=_in_sentence(month),
+            )
         )
     if reasons:
         record_refusal(

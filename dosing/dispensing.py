@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from dosing.models import Dispense, Prescription, RefusedAction
 from dosing.services import _refuse
+from dosing.text import Text as _
 from registry.audit import changed_by
 from registry.models import Patient, Pharmacy
 from registry.registry_id import format_id, is_valid, normalize
@@ -34,24 +35,26 @@ def find_prescription(
 
     if not is_valid(registry_id_text):
         refuse(
-            "That is not a valid registry ID: the check character does not match. Ask the "
-            "clinic to read it again."
+            _(
+                "That is not a valid registry ID: the check character does not match. Ask the "
+                "clinic to read it again."
+            )
         )
     registry_id = format_id(normalize(registry_id_text))
     patient = Patient.objects.filter(registry_id=registry_id).first()
     if patient is None:
-        refuse(f"No patient has the registry ID {registry_id}.")
+        refuse(_("No patient has the registry ID %(id)s.", id=registry_id))
     prescriptions = Prescription.objects.filter(course__patient=patient).select_related(
         "course__patient"
     )
     if prescription_id is None:
         prescription = prescriptions.not_voided().first() or prescriptions.first()
         if prescription is None:
-            refuse(f"{registry_id} has no prescription.", patient=patient)
+            refuse(_("%(id)s has no prescription.", id=registry_id), patient=patient)
         return patient, prescription
     prescription = prescriptions.filter(pk=prescription_id).first()
     if prescription is None:
-        refuse(f"{registry_id} has no prescription with that number.", patient=patient)
+        refuse(_("%(id)s has no prescription with that number.", id=registry_id), patient=patient)
     return patient, prescription
 
 
@@ -59,11 +62,11 @@ def reverse_dispense(dispense: Dispense, *, by, pharmacy: Pharmacy | None, reaso
     """The pharmacy reverses an authorization that was not picked up (R17)."""
     reasons = []
     if dispense.is_reversed:
-        reasons.append("This authorization is already reversed.")
+        reasons.append(_("This authorization is already reversed."))
     if pharmacy is not None and dispense.pharmacy_id != pharmacy.pk:
-        reasons.append("Only the pharmacy that holds the authorization can reverse it.")
+        reasons.append(_("Only the pharmacy that holds the authorization can reverse it."))
     if not reason.strip():
-        reasons.append("Give the reason for the reversal (for example: not picked up).")
+        reasons.append(_("Give the reason for the reversal (for example: not picked up)."))
     if reasons:
         _refuse(
             RefusedAction.Kind.REVERSE,

@@ -31,11 +31,12 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from dosing.models import CounsellingConfirmation, Dispense, Prescription, TreatmentCourse
+from dosing.text import Text as _
 from registry.models import MonthlyConfirmation, Patient, PregnancyTest
 
 # ASCII digits only: \d would also take other scripts' digits ("２０２６-１２").
 MONTH_FORMAT = re.compile(r"([0-9]{4})-([0-9]{2})")
-MONTH_HELP = "Give the month as year and month, for example 2026-12."
+MONTH_HELP = _("Give the month as year and month, for example 2026-12.")
 
 
 @dataclass(frozen=True, order=True)
@@ -109,12 +110,14 @@ class Step:
         return self.state is State.MISSING
 
 
+# Labels are Text: English in the CSV export, said in the reader's language on pages
+# (dosing.wording).
 STEPS = (
-    ("test", "Pregnancy test"),
-    ("confirmation", "Patient confirmation"),
-    ("counselling", "Counselling"),
-    ("prescription", "Prescription"),
-    ("pickup", "Pick-up"),
+    ("test", _("Pregnancy test")),
+    ("confirmation", _("Patient confirmation")),
+    ("counselling", _("Counselling")),
+    ("prescription", _("Prescription")),
+    ("pickup", _("Pick-up")),
 )
 # Only a patient who can get pregnant needs these (R14, R16).
 PREGNANCY_STEPS = frozenset({"test", "confirmation"})

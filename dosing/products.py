@@ -14,6 +14,8 @@ from enum import StrEnum
 from functools import cache
 from itertools import combinations_with_replacement
 
+from dosing.text import Text as _
+
 MAX_CAPSULES_PER_DOSE = 4  # more is impractical to take and to dispense
 LABEL_TABLE_WEIGHTS_KG = (40, 50, 60, 70, 80, 90, 100)
 LABEL_TABLE_MG_PER_KG = (Decimal("0.5"), Decimal(1), Decimal(2))
@@ -27,7 +29,7 @@ class Formulation(StrEnum):
 
 @dataclass(frozen=True)
 class Product:
-    label: str  # as it reads in a sentence: "whole {label} capsules"
+    label: str  # as it reads in a sentence: "whole {label} capsules" (a Text when translated)
     strengths_mg: tuple[int, ...]
     usual_daily_mg_per_kg: tuple[Decimal, Decimal]
     ceiling_daily_mg_per_kg: Decimal
@@ -41,7 +43,7 @@ class Product:
 
 PRODUCTS: dict[Formulation, Product] = {
     Formulation.CONVENTIONAL: Product(
-        "conventional isotretinoin",  # Accutane, Claravis, Amnesteem and generics
+        _("conventional isotretinoin"),  # Accutane, Claravis, Amnesteem and generics
         (10, 20, 30, 40),
         (Decimal("0.5"), Decimal("1.0")),
         Decimal(2),

@@ -13,6 +13,10 @@ Numbers and rounding
   decimals *upwards* (ROUND_CEILING): a dose just over a limit can never read as equal to it
   ("2.01 mg/kg/day", not "2.00"). Whole-label values (140 mg, 2 mg/kg/day) print without
   trailing zeros.
+
+Messages (refusals, warnings) are dosing.text.Text: each is the English sentence as a str, what
+is stored and compared, and pages say it in the reader's language (dosing.wording). The regimen
+check is in regimen.py and products in products.py; rules re-exports both.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from __future__ import annotations
 import datetime
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
@@ -48,122 +52,19 @@ from dosing.products import (  # noqa: F401 - re-exported: rules is where caller
     nearest_makeable_doses,
     number,
 )
+from dosing.regimen import (  # noqa: F401 - re-exported: rules is where callers look
+    MAX_TYPED_DOSE_MG,
+    PLAUSIBLE_WEIGHT_KG,
+    RegimenCheck,
+    check_regimen,
+)
+from dosing.text import Text as _
+from dosing.text import ngettext
 
 COURSE_DAYS_LIMIT = 140  # R8: 20 weeks
 COURSE_WEEKS_LIMIT = 20
 DEFAULT_TARGET_MG_PER_KG = Decimal(120)  # R7
 TARGET_RANGE_MG_PER_KG = (Decimal(120), Decimal(150))
-PLAUSIBLE_WEIGHT_KG = (Decimal(25), Decimal(250))
-
-
-# Checking a regimen ------------------------------------------------------------------------
-
-
-@dataclass
-class RegimenCheck:
-    mg_per_dose: Decimal
-    doses_per_day: int
-    weight_kg: Decimal
-    formulation: Formulation
-    refusals: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    combinations: tuple[tuple[int, ...], ...] = ()
-    above_ceiling: bool = False  # one of the refusals is the R2 ceiling
-
-    @property
-    def accepted(self) -> bool:
-        return not self.refusals
-
-    @property
-    def daily_mg(self) -> Decimal:
-        return self.mg_per_dose * self.doses_per_day
-
-    @property
-    def daily_mg_per_kg(self) -> Decimal:
-        return self.daily_mg / self.weight_kg
-
-    @property
-    def capsules(self) -> str:
-        return describe_capsules(self.combinations[0]) if self.combinations else ""
-
-    @property
-    def summary(self) -> str:
-        return (
-            f"{number(self.daily_mg)} mg/day is {mg_per_kg_text(self.daily_mg_per_kg)} "
-            f"mg/kg/day for {number(self.weight_kg)} kg"
-        )
-
-
-MAX_TYPED_DOSE_MG = 1000  # 2 mg/kg/day at 250 kg is 500 mg a dose; anything above is a typo
-
-
-def check_regimen(mg_per_dose, doses_per_day, weight_kg, formulation) -> RegimenCheck:
-    """Refusals (never prescribable) and warnings (prescriber's judgement) for a regimen."""
-    formulation = Formulation(formulation)
-    product = PRODUCTS[formulation]
-    mg = _as_decimal(mg_per_dose)
-    weight = _as_decimal(weight_kg)
-    per_day = int(doses_per_day)
-    check = RegimenCheck(mg, per_day, weight, formulation)
-
-    low_kg, high_kg = PLAUSIBLE_WEIGHT_KG
-    if not weight.is_finite() or not low_kg <= weight <= high_kg:
-        check.refusals.append(
-            f"{number(weight)} kg is outside {number(low_kg)} to {number(high_kg)} kg; check "
-            "the recorded weight."
-        )
-        return check
-    if not mg.is_finite():
-        check.refusals.append("The dose must be a number of mg.")
-        return check
-    if mg <= 0:
-        check.refusals.append("The dose must be more than 0 mg.")
-        return check
-    if mg > MAX_TYPED_DOSE_MG:
-        # Far above any capsule combination; stop before arithmetic on absurd values
-        # (1e309 mg once made to_integral_value() raise instead of refusing).
-        check.refusals.append(
-            f"{number(mg)} mg per dose is far above any dose (at most {MAX_TYPED_DOSE_MG} mg "
-            "is checked); check the number."
-        )
-        return check
-    if per_day not in (1, 2):
-        check.refusals.append(
-            f"{per_day} doses a day: isotretinoin is given as two divided doses (R1)."
-        )
-        return check
-
-    ceiling = weight * product.ceiling_daily_mg_per_kg
-    if check.daily_mg > ceiling:
-        check.above_ceiling = True
-        check.refusals.append(
-            f"{check.summary}; the ceiling is {number(product.ceiling_daily_mg_per_kg)} "
-            f"mg/kg/day ({number(ceiling)} mg/day) (R2)."
-        )
-
-    if mg != mg.to_integral_value() or not capsule_combinations(formulation, int(mg)):
-        below, above = nearest_makeable_doses(formulation, mg)
-        strengths = ", ".join(str(s) for s in product.strengths_mg)
-        nearest = " or ".join(f"{d} mg" for d in (below, above) if d is not None)
-        check.refusals.append(
-            f"{number(mg)} mg per dose cannot be made from whole {product.label} capsules "
-            f"({strengths} mg, up to {MAX_CAPSULES_PER_DOSE} per dose); nearest: {nearest} (R3)."
-        )
-    else:
-        check.combinations = capsule_combinations(formulation, int(mg))
-
-    usual_low, usual_high = product.usual_daily_mg_per_kg
-    if not check.refusals and not usual_low <= check.daily_mg_per_kg <= usual_high:
-        side = "below" if check.daily_mg_per_kg < usual_low else "above"
-        check.warnings.append(
-            f"{check.summary}, {side} the usual {number(usual_low)} to {number(usual_high)} "
-            "mg/kg/day (R1)."
-        )
-    if per_day == 1:
-        check.warnings.append(
-            "Once-daily dosing is not recommended; the label gives two divided doses (R4)."
-        )
-    return check
 
 
 # Cumulative dose and the course calendar ---------------------------------------------------
@@ -315,6 +216,23 @@ class LiveSupply:
         return self.daily_mg * self.days
 
 
+# A certification's status as it reads after "its certification is" (registry's statuses).
+CERTIFICATION_STATES = {
+    "pending": _("pending"),
+    "certified": _("certified"),
+    "suspended": _("suspended"),
+    "revoked": _("revoked"),
+}
+# A course's status as it reads after "The course is" (TreatmentCourse.Status, lower case).
+COURSE_STATES = {
+    "planned": _("planned"),
+    "completed": _("completed"),
+    "stopped_early": _("stopped early (nodules down 70%)"),
+    "stopped_20_weeks": _("stopped at 20 weeks"),
+    "discontinued": _("discontinued"),
+}
+
+
 @dataclass(frozen=True)
 class PharmacyOnFile:
     name: str
@@ -326,10 +244,14 @@ class PharmacyOnFile:
     def state(self) -> str:
         """The certification as the pharmacy itself would say it, for a refusal."""
         if self.certification_status is None:
-            return "missing: the pharmacy is not certified"
+            return _("missing: the pharmacy is not certified")
         if self.certification_status == "certified" and self.valid_from and self.valid_until:
-            return f"valid only from {day_text(self.valid_from)} to {day_text(self.valid_until)}"
-        return self.certification_status.replace("_", " ")
+            return _(
+                "valid only from %(start)s to %(end)s", start=self.valid_from, end=self.valid_until
+            )
+        return CERTIFICATION_STATES.get(
+            self.certification_status, self.certification_status.replace("_", " ")
+        )
 
     def may_dispense_on(self, day: datetime.date) -> bool:
         return (
@@ -371,7 +293,7 @@ class Decision:
 
 
 def day_text(value: datetime.date) -> str:
-    return value.strftime("%-d %b %Y")
+    return value.strftime("%-d %b %Y")  # as dosing.text writes a date into an English sentence
 
 
 def pregnancy_reasons(
@@ -385,24 +307,34 @@ def pregnancy_reasons(
     positives = [t.specimen_date for t in known if t.positive]
     if positives and (not negatives or positives[-1] >= negatives[-1]):
         return [
-            f"A positive pregnancy test on {day_text(positives[-1])}: stop and refer (R18)."
+            _("A positive pregnancy test on %(day)s: stop and refer (R18).", day=positives[-1])
         ], None
     if not negatives:
-        return ["No negative pregnancy test is recorded (R14)."], None
+        return [_("No negative pregnancy test is recorded (R14).")], None
     latest = negatives[-1]
     age = (on - latest).days
     if age >= PREGNANCY_TEST_WINDOW_DAYS:
         return [
-            f"The last negative pregnancy test was {age} days ago ({day_text(latest)}); the "
-            "specimen must be from the last 7 days (R14)."
+            ngettext(
+                "The last negative pregnancy test was %(age)s day ago (%(day)s); the specimen "
+                "must be from the last 7 days (R14).",
+                "The last negative pregnancy test was %(age)s days ago (%(day)s); the specimen "
+                "must be from the last 7 days (R14).",
+                age,
+                age=age,
+                day=latest,
+            )
         ], None
     if first_prescription:
         cutoff = latest - datetime.timedelta(days=FIRST_TESTS_MIN_GAP_DAYS)
         if not any(day <= cutoff for day in negatives):
             return [
-                "Before the first prescription of a course, two negative pregnancy tests at "
-                f"least 19 days apart are needed; the earlier one must be on or before "
-                f"{day_text(cutoff)} (R14)."
+                _(
+                    "Before the first prescription of a course, two negative pregnancy tests "
+                    "at least 19 days apart are needed; the earlier one must be on or before "
+                    "%(day)s (R14).",
+                    day=cutoff,
+                )
             ], latest
     return [], latest
 
@@ -412,8 +344,11 @@ def confirmation_reasons(confirmations: Iterable[datetime.date], on: datetime.da
     if any(since <= day <= on for day in confirmations):
         return []
     return [
-        "The patient has not completed this month's confirmation of two forms of "
-        "contraception and the comprehension questions (R16); they do it in the patient portal."
+        _(
+            "The patient has not completed this month's confirmation of two forms of "
+            "contraception and the comprehension questions (R16); they do it in the patient "
+            "portal."
+        )
     ]
 
 
@@ -427,11 +362,14 @@ def dose_above_ceiling(daily_mg, weight_kg, formulation) -> str:
     daily = _as_decimal(daily_mg)
     if daily <= ceiling:
         return ""
-    return (
-        f"{number(daily)} mg/day is {mg_per_kg_text(daily / weight)} mg/kg/day for the latest "
-        f"weight, {number(weight)} kg: above the ceiling of "
-        f"{number(product.ceiling_daily_mg_per_kg)} mg/kg/day ({number(ceiling)} mg/day) "
-        "(R2, R6)."
+    return _(
+        "%(daily)s mg/day is %(per_kg)s mg/kg/day for the latest weight, %(weight)s kg: above "
+        "the ceiling of %(ceiling)s mg/kg/day (%(ceiling_mg)s mg/day) (R2, R6).",
+        daily=number(daily),
+        per_kg=mg_per_kg_text(daily / weight),
+        weight=number(weight),
+        ceiling=number(product.ceiling_daily_mg_per_kg),
+        ceiling_mg=number(ceiling),
     )
 
 
@@ -442,28 +380,53 @@ def decide(snap: Snapshot) -> Decision:
     warnings: list[str] = []
     supply, course, on = snap.supply, snap.course, snap.on
     dispensing = snap.action == Action.DISPENSE
-    verb = "dispensed" if dispensing else "prescribed"
 
     if snap.pharmacy is not None and not snap.pharmacy.may_dispense_on(on):
         refusals.append(
-            f"{snap.pharmacy.name} may not dispense isotretinoin on {day_text(on)}: its "
-            f"certification is {snap.pharmacy.state} (R17)."
+            _(
+                "%(pharmacy)s may not dispense isotretinoin on %(day)s: its certification is "
+                "%(state)s (R17).",
+                pharmacy=snap.pharmacy.name,
+                day=on,
+                state=snap.pharmacy.state,
+            )
         )
     if snap.patient_withdrawn:
-        refusals.append(f"The patient is withdrawn from the registry: nothing may be {verb} (R12).")
+        refusals.append(
+            _("The patient is withdrawn from the registry: nothing may be dispensed (R12).")
+            if dispensing
+            else _("The patient is withdrawn from the registry: nothing may be prescribed (R12).")
+        )
     if course.status != "active":
-        refusals.append(f"The course is {course.status_label.lower()}, not active.")
+        state = COURSE_STATES.get(course.status, course.status_label.lower())
+        refusals.append(_("The course is %(state)s, not active.", state=state))
     if supply.voided_on is not None:
         refusals.append(
-            f"This prescription was voided on {day_text(supply.voided_on)}: "
-            f"{supply.void_reason or 'it may not be dispensed'}"
+            _(
+                "This prescription was voided on %(day)s: %(reason)s",
+                day=supply.voided_on,
+                reason=supply.void_reason,
+            )
+            if supply.void_reason
+            else _(
+                "This prescription was voided on %(day)s: it may not be dispensed",
+                day=supply.voided_on,
+            )
         )
     if dispensing and supply.dispensed_on is not None:
-        where = "here" if supply.dispensed_here else "by another pharmacy"
-        refusals.append(f"Already dispensed on {day_text(supply.dispensed_on)} {where}.")
+        refusals.append(
+            _("Already dispensed on %(day)s here.", day=supply.dispensed_on)
+            if supply.dispensed_here
+            else _("Already dispensed on %(day)s by another pharmacy.", day=supply.dispensed_on)
+        )
     if not 1 <= supply.days <= MAX_DAYS_SUPPLY:
         refusals.append(
-            f"{supply.days} days' supply: at most 30 days per prescription, no refills (R13)."
+            ngettext(
+                "%(days)s day's supply: at most 30 days per prescription, no refills (R13).",
+                "%(days)s days' supply: at most 30 days per prescription, no refills (R13).",
+                supply.days,
+                days=supply.days,
+            )
         )
 
     # R8: nothing runs past the 20-week limit.
@@ -471,25 +434,50 @@ def decide(snap: Snapshot) -> Decision:
     last_day = first_day + datetime.timedelta(days=max(supply.days, 1) - 1)
     if on > course.limit:
         refusals.append(
-            f"The 20-week limit was {day_text(course.limit)}: nothing may be {verb} after it (R8)."
+            _(
+                "The 20-week limit was %(day)s: nothing may be dispensed after it (R8).",
+                day=course.limit,
+            )
+            if dispensing
+            else _(
+                "The 20-week limit was %(day)s: nothing may be prescribed after it (R8).",
+                day=course.limit,
+            )
         )
     elif last_day > course.limit:
         room = (course.limit - first_day).days + 1
         refusals.append(
-            f"{supply.days} days from {day_text(first_day)} would run past the 20-week limit on "
-            f"{day_text(course.limit)} (R8); at most {room} days fit."
+            ngettext(
+                "%(days)s days from %(first)s would run past the 20-week limit on %(limit)s "
+                "(R8); at most %(room)s day fits.",
+                "%(days)s days from %(first)s would run past the 20-week limit on %(limit)s "
+                "(R8); at most %(room)s days fit.",
+                room,
+                days=supply.days,
+                first=first_day,
+                limit=course.limit,
+                room=room,
+            )
         )
 
     # R14 / R15: the pick-up window.
     if dispensing and supply.window_opens and supply.window_closes:
         if on < supply.window_opens:
-            refusals.append(f"The pick-up window opens on {day_text(supply.window_opens)}.")
+            refusals.append(_("The pick-up window opens on %(day)s.", day=supply.window_opens))
         elif on > supply.window_closes:
             length = (supply.window_closes - supply.window_opens).days + 1
             day_number = (on - supply.window_opens).days + 1
             refusals.append(
-                f"Day {day_number} of a {length}-day pick-up window: it closed on "
-                f"{day_text(supply.window_closes)}. A new prescription is needed (R14, R15)."
+                ngettext(
+                    "Day %(number)s of a %(length)s-day pick-up window: it closed on %(day)s. "
+                    "A new prescription is needed (R14, R15).",
+                    "Day %(number)s of a %(length)s-day pick-up window: it closed on %(day)s. "
+                    "A new prescription is needed (R14, R15).",
+                    length,
+                    number=day_number,
+                    length=length,
+                    day=supply.window_closes,
+                )
             )
 
     # R14, R16, R18: the risk category and the records on file today.
@@ -497,9 +485,11 @@ def decide(snap: Snapshot) -> Decision:
     if snap.can_get_pregnant:
         if dispensing and not supply.written_can_get_pregnant:
             refusals.append(
-                'The risk category is now "can get pregnant"; this prescription was written '
-                "without a pregnancy test. A new prescription is needed after a negative test "
-                "and the monthly confirmation (R14, R16)."
+                _(
+                    'The risk category is now "can get pregnant"; this prescription was written '
+                    "without a pregnancy test. A new prescription is needed after a negative "
+                    "test and the monthly confirmation (R14, R16)."
+                )
             )
         reasons, relied_on = pregnancy_reasons(
             snap.tests,
@@ -522,16 +512,43 @@ def decide(snap: Snapshot) -> Decision:
         left = live.days_left(first_day)
         if left > ALLOWED_OVERLAP_DAYS:
             earliest = live.last_day - datetime.timedelta(days=ALLOWED_OVERLAP_DAYS - 1)
-            action = "dispensed" if dispensing else "written"
+            figures = {
+                "dispensed": live.dispensed_on,
+                "left": left,
+                "last": live.last_day,
+                "earliest": earliest,
+                "overlap": ALLOWED_OVERLAP_DAYS,
+            }
             refusals.append(
-                f"The supply dispensed on {day_text(live.dispensed_on)} still covers {left} days "
-                f"(to {day_text(live.last_day)}). A new supply may be {action} from "
-                f"{day_text(earliest)}, when at most {ALLOWED_OVERLAP_DAYS} days are left, or "
-                "the current supply replaced with a reason (R13)."
+                ngettext(
+                    "The supply dispensed on %(dispensed)s still covers %(left)s day (to "
+                    "%(last)s). A new supply may be dispensed from %(earliest)s, when at most "
+                    "%(overlap)s days are left, or the current supply replaced with a reason "
+                    "(R13).",
+                    "The supply dispensed on %(dispensed)s still covers %(left)s days (to "
+                    "%(last)s). A new supply may be dispensed from %(earliest)s, when at most "
+                    "%(overlap)s days are left, or the current supply replaced with a reason "
+                    "(R13).",
+                    left,
+                    **figures,
+                )
+                if dispensing
+                else ngettext(
+                    "The supply dispensed on %(dispensed)s still covers %(left)s day (to "
+                    "%(last)s). A new supply may be written from %(earliest)s, when at most "
+                    "%(overlap)s days are left, or the current supply replaced with a reason "
+                    "(R13).",
+                    "The supply dispensed on %(dispensed)s still covers %(left)s days (to "
+                    "%(last)s). A new supply may be written from %(earliest)s, when at most "
+                    "%(overlap)s days are left, or the current supply replaced with a reason "
+                    "(R13).",
+                    left,
+                    **figures,
+                )
             )
     if not dispensing and snap.open_prescriptions:
         warnings.append(
-            "This replaces the prescription not yet dispensed; it will be voided (R13)."
+            _("This replaces the prescription not yet dispensed; it will be voided (R13).")
         )
 
     # R2, R6: the dose against the latest weight.
@@ -540,8 +557,11 @@ def decide(snap: Snapshot) -> Decision:
         refusals.append(ceiling)
     elif dispensing and snap.latest_weight_kg != supply.written_weight_kg:
         warnings.append(
-            f"Written for {number(supply.written_weight_kg)} kg; the latest weight is "
-            f"{number(snap.latest_weight_kg)} kg (R6)."
+            _(
+                "Written for %(written)s kg; the latest weight is %(latest)s kg (R6).",
+                written=number(supply.written_weight_kg),
+                latest=number(snap.latest_weight_kg),
+            )
         )
 
     # R7: the cumulative dose after this supply.
@@ -552,14 +572,20 @@ def decide(snap: Snapshot) -> Decision:
         per_kg = after / weight
         if per_kg > CUMULATIVE_CEILING_MG_PER_KG:
             refusals.append(
-                f"After this supply the course total would be {mg_per_kg_text(per_kg)} mg/kg, "
-                f"beyond {number(CUMULATIVE_CEILING_MG_PER_KG)} mg/kg (R7). Shorten the supply "
-                "or end the course."
+                _(
+                    "After this supply the course total would be %(total)s mg/kg, beyond "
+                    "%(ceiling)s mg/kg (R7). Shorten the supply or end the course.",
+                    total=mg_per_kg_text(per_kg),
+                    ceiling=number(CUMULATIVE_CEILING_MG_PER_KG),
+                )
             )
         elif per_kg > _as_decimal(course.target_mg_per_kg):
             warnings.append(
-                f"After this supply the course total is {mg_per_kg_text(per_kg)} mg/kg, past "
-                f"the course's target of {number(_as_decimal(course.target_mg_per_kg))} mg/kg "
-                "(R7)."
+                _(
+                    "After this supply the course total is %(total)s mg/kg, past the course's "
+                    "target of %(target)s mg/kg (R7).",
+                    total=mg_per_kg_text(per_kg),
+                    target=number(_as_decimal(course.target_mg_per_kg)),
+                )
             )
     return Decision(tuple(refusals), tuple(warnings), relied_on, ceiling)

@@ -14,12 +14,15 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from clinic.accounts.roles import Role, has_role
 from dosing import rules
 from dosing.models import Dispense, Prescription, RefusedAction, TreatmentCourse
 from dosing.signals import course_ended, prescription_written, supply_voided
 from dosing.snapshot import dispense_decision, snapshot
+from dosing.text import Text as _
+from dosing.text import ngettext
 from registry.audit import changed_by
 from registry.models import Patient, Pharmacy
 
@@ -27,15 +30,20 @@ MIN_DAYS_BETWEEN_COURSES = 56  # R10: 8 weeks off therapy
 
 
 class Refused(Exception):  # noqa: N818 - a refusal is an outcome, not a programming error
+    """`reasons` are English sentences (dosing.text.Text): pages say them with dosing.wording."""
+
     def __init__(self, reasons: list[str]):
         super().__init__("; ".join(reasons))
         self.reasons = reasons
 
 
 def record_refusal(kind, reasons, *, by, details=None, **related) -> RefusedAction:
-    """One refusal row: who tried what, for which patient, and every reason."""
+    """One refusal row: who tried what, for which patient, and every reason.
+
+    The reasons are stored as their English sentences (plain str of each Text), whatever
+    language the person reads: the audit trail and its exports stay stable."""
     return RefusedAction.objects.create(
-        kind=kind, user=by, reasons=list(reasons), details=details or {}, **related
+        kind=kind, user=by, reasons=[str(r) for r in reasons], details=details or {}, **related
     )
 
 
@@ -64,28 +72,37 @@ def start_course(
 ) -> TreatmentCourse:
     reasons = []
     if not has_role(by, Role.PRESCRIBER):
-        reasons.append("Only a prescriber can start a course.")
+        reasons.append(_("Only a prescriber can start a course."))
     if patient.status == Patient.Status.WITHDRAWN:
-        reasons.append("The patient is withdrawn from the registry.")
+        reasons.append(_("The patient is withdrawn from the registry."))
     if not patient.consent_treatment_on:
-        reasons.append("The patient's consent to treatment and registry is not recorded (R12).")
+        reasons.append(_("The patient's consent to treatment and registry is not recorded (R12)."))
     if not patient.risk_category:
-        reasons.append("The prescriber has not assigned a risk category (R12).")
+        reasons.append(_("The prescriber has not assigned a risk category (R12)."))
     courses = list(patient.courses.all())
     if any(
         c.status in (TreatmentCourse.Status.ACTIVE, TreatmentCourse.Status.PLANNED) for c in courses
     ):
-        reasons.append("The patient already has an active or planned course.")
+        reasons.append(_("The patient already has an active or planned course."))
     ended = [c for c in courses if c.end_date]
     if ended:
         last_end = max(c.end_date for c in ended)
         earliest = last_end + datetime.timedelta(days=MIN_DAYS_BETWEEN_COURSES)
         if start_date < earliest:
-            weeks_off = (start_date - last_end).days / 7
+            weeks_off = f"{(start_date - last_end).days / 7:.0f}"
             reasons.append(
-                f"The previous course ended on {_day(last_end)}; {weeks_off:.0f} weeks off "
-                f"therapy is too short. A new course may start on {_day(earliest)} or later, "
-                "after at least 8 weeks off (R10)."
+                ngettext(
+                    "The previous course ended on %(ended)s; %(weeks)s week off therapy is too "
+                    "short. A new course may start on %(earliest)s or later, after at least 8 "
+                    "weeks off (R10).",
+                    "The previous course ended on %(ended)s; %(weeks)s weeks off therapy is too "
+                    "short. A new course may start on %(earliest)s or later, after at least 8 "
+                    "weeks off (R10).",
+                    int(weeks_off),
+                    ended=last_end,
+                    weeks=weeks_off,
+                    earliest=earliest,
+                )
             )
     if reasons:
         _refuse(
@@ -142,13 +159,13 @@ def end_course(
 ) -> TreatmentCourse:
     course = TreatmentCourse.objects.select_for_update().get(pk=course.pk)
     if course.status not in (TreatmentCourse.Status.ACTIVE, TreatmentCourse.Status.PLANNED):
-        raise Refused(["This course has already ended."])
+        raise Refused([_("This course has already ended.")])
     if status not in TreatmentCourse.ENDED:
-        raise Refused(["Choose how the course ended."])
+        raise Refused([_("Choose how the course ended.")])
     if not reason.strip():
-        raise Refused(["Give the reason the course ends."])
+        raise Refused([_("Give the reason the course ends.")])
     if end_date < course.start_date:
-        raise Refused(["The end date is before the course started."])
+        raise Refused([_("The end date is before the course started.")])
     course.status, course.end_reason, course.end_date = status, reason.strip(), end_date
     changed_by(course, by).save()
     # What was written for the course cannot be handed out any more, and a supply already
@@ -238,7 +255,7 @@ def prescribe(
         )
         reasons = list(check.refusals)
         if not has_role(by, Role.PRESCRIBER):
-            reasons.insert(0, "Only a prescriber can write a prescription.")
+            reasons.insert(0, _("Only a prescriber can write a prescription."))
         if not reasons:
             prescription = _write_prescription(
                 course,
@@ -306,7 +323,7 @@ def _write_prescription(
         pregnancy_test=test,
         window_opens=opens,
         window_closes=closes,
-        warnings=list(check.warnings),
+        warnings=[str(w) for w in check.warnings],  # English, as RefusedAction.reasons
         written_can_get_pregnant=patient.can_get_pregnant,
     )
     changed_by(prescription, by).save()
@@ -455,14 +472,21 @@ def authorize_dispense(
                 return dispense
     except IntegrityError:
         # SQLite has no row locks: the unique constraint is the last word there.
-        reasons = ["This prescription was dispensed a moment ago by a pharmacy."]
+        reasons = [_("This prescription was dispensed a moment ago by a pharmacy.")]
     _refuse(RefusedAction.Kind.DISPENSE, reasons, by=by, details={"on": str(on)}, **related)
 
 
 # Changes elsewhere that reach what is already written -------------------------------------
 
-R18_REASON = "Positive pregnancy test: stopped at once and referred (R18)."
+# Stored in English (a course's end reason, a prescription's void reason); the fixed ones are
+# said in the reader's language by dosing.wording, which knows them by their English text.
+R18_REASON = gettext_noop("Positive pregnancy test: stopped at once and referred (R18).")
 WITHDRAWAL_REASON_PREFIX = "Withdrawn from the registry:"  # the outcomes report counts these
+RISK_CATEGORY_CHANGED_REASON = gettext_noop(
+    'The risk category changed to "can get pregnant": a negative pregnancy test and the '
+    "monthly confirmation are needed first (R14, R16)."
+)
+STORED_SENTENCES = frozenset({R18_REASON, RISK_CATEGORY_CHANGED_REASON})
 
 
 def stop_for_positive_test(patient: Patient, *, by, day: datetime.date) -> list:
@@ -508,10 +532,7 @@ def on_risk_category_change(patient: Patient, *, by, old: str, new: str) -> int:
         voided += void_open_prescriptions(
             course,
             by=by,
-            reason=(
-                'The risk category changed to "can get pregnant": a negative pregnancy test and '
-                "the monthly confirmation are needed first (R14, R16)."
-            ),
+            reason=RISK_CATEGORY_CHANGED_REASON,
             only={"written_can_get_pregnant": False},
         )
     return voided

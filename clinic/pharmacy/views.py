@@ -9,6 +9,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.http import require_POST
 
 from clinic.accounts.roles import STAFF_ROLES, Role, role_required
@@ -21,12 +23,43 @@ from clinic.pharmacy.forms import (
 from dosing import dispensing, services
 from dosing import snapshot as dosing_snapshot
 from dosing.models import Dispense, Prescription
+from dosing.wording import say, say_all
 from registry.audit import record_access
 from registry.models import Pharmacist, Pharmacy, RecordAccess
 from registry.registry_id import format_id, is_valid, normalize
 from registry.standing import certification_standing
 
 RECENT_DISPENSES = 20
+
+# registry.standing writes a pharmacy's standing in English; the start page says its fixed words
+# in the reader's language by their English text (a problem with a date in it stays as written).
+STANDING_WORDS = frozenset(
+    {
+        gettext_noop("No certification"),
+        gettext_noop("Pending"),
+        gettext_noop("Certified"),
+        gettext_noop("Suspended"),
+        gettext_noop("Revoked"),
+        gettext_noop("Expired"),
+        gettext_noop("Not yet valid"),
+        gettext_noop("it has no certification on record."),
+        gettext_noop("its certification is still pending."),
+        gettext_noop("its certification is suspended."),
+        gettext_noop("its certification has been revoked."),
+        gettext_noop("its certification has no valid dates."),
+    }
+)
+
+
+def _standing_words(standing) -> dict[str, str]:
+    def said(text):
+        return _(text) if text in STANDING_WORDS else text
+
+    return {
+        "status": said(standing.status_label),
+        "problem": said(standing.problem),
+        "date_note": said(standing.date_note),
+    }
 
 
 def _pharmacy_of(user) -> Pharmacy | None:
@@ -50,7 +83,7 @@ def _lookup(form, *, by, pharmacy, what):
             pharmacy=pharmacy,
         )
     except services.Refused as refusal:
-        form.add_error("registry_id", refusal.reasons[0])
+        form.add_error("registry_id", say(refusal.reasons[0]))
         return None
     record_access(
         by,
@@ -86,8 +119,10 @@ def pharmacy_home(request):
             form.is_valid()
             form.add_error(
                 "registry_id",
-                "Your pharmacy's certification is not active today, so it may not look up or "
-                "dispense prescriptions (R17).",
+                _(
+                    "Your pharmacy's certification is not active today, so it may not look up "
+                    "or dispense prescriptions (R17)."
+                ),
             )
     recent = (
         Dispense.objects.filter(pharmacy=pharmacy)
@@ -100,8 +135,9 @@ def pharmacy_home(request):
         request,
         "pharmacy/pharmacy_home.html",
         {
-            "title": "Dispensing",
+            "title": _("Dispensing"),
             "standing": standing,
+            "standing_words": _standing_words(standing) if standing else {},
             "form": form,
             "prescription": prescription,
             **_card_state(prescription, pharmacy, today, audience=pharmacy),
@@ -156,8 +192,8 @@ def _card_state(prescription, pharmacy, day, *, audience=None) -> dict:
         return {"blockers": [], "warnings": [], "dispensed": live, "reversed_dispenses": reversed_}
     decision = dosing_snapshot.dispense_decision(prescription, on=day, pharmacy=pharmacy)
     return {
-        "blockers": list(decision.refusals),
-        "warnings": list(decision.warnings),
+        "blockers": say_all(decision.refusals),
+        "warnings": say_all(decision.warnings),
         "dispensed": None,
         "reversed_dispenses": reversed_,
     }
@@ -168,15 +204,29 @@ def _authorize(request, prescription, pharmacy, *, back, audience=None):
     try:
         dispense = services.authorize_dispense(prescription, pharmacy=pharmacy, by=request.user)
     except services.Refused as refusal:
-        messages.error(request, "Not authorized: " + " ".join(refusal.reasons))
+        messages.error(
+            request,
+            _("Not authorized: %(reasons)s") % {"reasons": " ".join(say_all(refusal.reasons))},
+        )
         if audience is not None and not audience.may_dispense_on(timezone.localdate()):
             return redirect(back)  # nothing about the patient for a pharmacy that may not
     else:
         messages.success(
             request,
-            f"Authorization number {dispense.authorization_number}: dispense {dispense.quantity} "
-            f"capsules ({prescription.capsules} per dose) for {dispense.days_supply} days to "
-            f"{patient.full_name}.",
+            ngettext(
+                "Authorization number %(number)s: dispense %(quantity)s capsules (%(capsules)s "
+                "per dose) for %(days)s day to %(patient)s.",
+                "Authorization number %(number)s: dispense %(quantity)s capsules (%(capsules)s "
+                "per dose) for %(days)s days to %(patient)s.",
+                dispense.days_supply,
+            )
+            % {
+                "number": dispense.authorization_number,
+                "quantity": dispense.quantity,
+                "capsules": prescription.capsules,
+                "days": dispense.days_supply,
+                "patient": patient.full_name,
+            },
         )
     return redirect(f"{back}?registry_id={patient.registry_id}&prescription={prescription.pk}")
 
@@ -194,9 +244,15 @@ def pharmacy_reverse(request, pk):
     try:
         dispensing.reverse_dispense(dispense, by=request.user, pharmacy=pharmacy, reason=reason)
     except services.Refused as refusal:
-        messages.error(request, "Not reversed: " + " ".join(refusal.reasons))
+        messages.error(
+            request,
+            _("Not reversed: %(reasons)s") % {"reasons": " ".join(say_all(refusal.reasons))},
+        )
     else:
-        messages.success(request, f"Authorization {dispense.authorization_number} is reversed.")
+        messages.success(
+            request,
+            _("Authorization %(number)s is reversed.") % {"number": dispense.authorization_number},
+        )
     return redirect("pharmacy:home")
 
 

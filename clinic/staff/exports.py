@@ -36,6 +36,11 @@ reads a carriage return as one), and a control character that XML cannot carry (
 line feed and carriage return) is shown as U+FFFD; openpyxl keeps a cell's first 32,767
 characters, the most a cell holds in Excel.
 
+Language. A page is shown in its reader's language, but a file is data that travels: its header,
+labels and dates are written in English whatever the page's language (EXPORT_LANGUAGE), so two
+downloads of the same rows are the same file. The messages a page shows instead of a file are
+translated.
+
 Formula injection. A cell that starts with = + - @ (or a tab or carriage return) is read by
 Excel, LibreOffice and Google Sheets as a formula, which can run commands or send the sheet's
 data elsewhere; free text typed into the clinic (a name, a refusal's submitted value) must
@@ -59,7 +64,9 @@ import django_tables2 as tables
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.http import HttpResponse, StreamingHttpResponse
+from django.utils import formats, translation
 from django.utils.encoding import force_str
+from django.utils.translation import gettext, gettext_lazy
 from django_tables2 import RequestConfig
 from tablib import Dataset
 from tablib.formats import registry
@@ -81,17 +88,26 @@ XLSX_ROW_LIMIT = 20_000
 XLSX_MAX_WIDTH = 60
 # The characters that XML 1.0, so an XLSX file, cannot carry (openpyxl refuses them).
 NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-UNOFFERED = (
+UNOFFERED = gettext_lazy(
     "Exports are offered as CSV or XLSX only (the links above the list); nothing was exported."
 )
+# The language of every exported file's header, labels and dates (see the module's docstring).
+EXPORT_LANGUAGE = "en-gb"
 
 
 def too_many_rows(limit: int) -> str:
-    return (
-        f"An XLSX export holds at most {limit:,} rows, and this list has more; nothing was "
+    return gettext(
+        "An XLSX export holds at most %(limit)s rows, and this list has more; nothing was "
         "exported. Narrow the list with the filters, or export these rows as CSV, which has "
         "no limit."
-    )
+    ) % {"limit": formats.number_format(limit, force_grouping=True)}
+
+
+def in_export_language(lines: Iterator[str]) -> Iterator[str]:
+    """The lines of a streamed file, each made in EXPORT_LANGUAGE: a stream is written after
+    the view has returned, when the page's language is still the active one."""
+    with translation.override(EXPORT_LANGUAGE):
+        yield from lines
 
 
 def neutralise(value):
@@ -229,9 +245,11 @@ def csv_lines(table: tables.Table, queryset) -> Iterator[str]:
     """The CSV file of `queryset` in `table`'s columns: the header line, then blocks of up to
     CHUNK_SIZE lines, each made as its rows are fetched. The columns are worked out now, in
     the request (a table that cannot be exported fails here, not halfway through a file)."""
-    fields, cells = column_cells(table, queryset.model)
+    with translation.override(EXPORT_LANGUAGE):
+        fields, cells = column_cells(table, queryset.model)
+        headers = export_headers(table)
     rows = queryset.values_list(*fields)
-    return _lines(export_headers(table), cells, rows)
+    return in_export_language(_lines(headers, cells, rows))
 
 
 def _lines(headers: list, cells: list, rows) -> Iterator[str]:
@@ -275,7 +293,12 @@ def xlsx_value(value):
 
 def xlsx_file(table: tables.Table, queryset, title: str) -> bytes:
     """The XLSX file of `queryset` in `table`'s columns, with the CSV's header, rows and
-    order, on one sheet named `title`."""
+    order, on one sheet named `title`, in EXPORT_LANGUAGE as the CSV."""
+    with translation.override(EXPORT_LANGUAGE):
+        return _xlsx_file(table, queryset, title)
+
+
+def _xlsx_file(table: tables.Table, queryset, title: str) -> bytes:
     fields, cells = column_cells(table, queryset.model)
     headers = [xlsx_value(header) for header in export_headers(table)]
     widths = [_width(header) for header in headers]

@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import Q, Value
 from django.db.models.functions import Replace
+from django.utils.translation import gettext_lazy as _
 
 from clinic.staff.forms.patients import (
     PrescriberChoiceField,
@@ -20,19 +21,24 @@ class PrescriberFilter(django_filters.ModelChoiceFilter):
 
 class PatientFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        label="Name or registry ID",
+        label=_("Name or registry ID"),
         method="search",
         validators=[validate_patient_search],
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "e.g. Rivera or 7KQ3"}),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("e.g. Rivera or 7KQ3")}),
     )
-    status = django_filters.ChoiceFilter(choices=Patient.Status.choices, empty_label="Any status")
+    status = django_filters.ChoiceFilter(
+        choices=Patient.Status.choices, empty_label=_("Any status"), label=_("Status")
+    )
     prescriber = PrescriberFilter(
         # Only prescribers, never every user: the menu stays short (django-filter#1143).
         queryset=prescriber_queryset(),
-        empty_label="Any prescriber",
+        empty_label=_("Any prescriber"),
+        label=_("Prescriber"),
     )
     risk_category = django_filters.ChoiceFilter(
-        choices=Patient.RiskCategory.choices, empty_label="Any risk category"
+        choices=Patient.RiskCategory.choices,
+        empty_label=_("Any risk category"),
+        label=_("Risk category"),
     )
 
     class Meta:

@@ -4,6 +4,10 @@ The services record what they refuse (a dose above the ceiling, an uncertified p
 form's own checks (an age under 12, an impossible weight) refuse before any service runs, so
 the view reports them here and dosing records the row (registry.signals.action_refused).
 Registry cannot name dosing's RefusedAction.Kind, so callers pass its value as a string.
+
+The refusal log is a record, kept in English whatever the language of the page that was refused
+(the pages show it as it was written): the forms' messages and labels are lazy, so they are
+made again here, in English.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import html
 from collections.abc import Iterable
 
 from django import forms
+from django.conf import settings
+from django.utils import translation
 from django.utils.html import strip_tags
 
 from registry.signals import action_refused
@@ -34,10 +40,12 @@ def refuse_invalid_form(
     formsets: Iterable[forms.BaseFormSet] = (),
 ) -> None:
     """Send one action_refused for a form (and its formsets) that failed validation."""
-    reasons = form_reasons(form)
+    with translation.override(settings.LANGUAGE_CODE):
+        reasons = form_reasons(form)
+        for formset in formsets:
+            reasons += formset_reasons(formset)
     details = submitted_values(form)
     for formset in formsets:
-        reasons += formset_reasons(formset)
         for row in formset.forms:
             if row.errors:  # the rows that were refused; the others are what the form shows
                 details.update(submitted_values(row))

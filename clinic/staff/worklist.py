@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from clinic.monitoring.models import CourseFlag
 from clinic.monitoring.thresholds import MONTH_TWO_LABS_DUE_FROM_DAY
@@ -116,7 +117,7 @@ def bounded(queryset, limit: int = ROW_LIMIT) -> tuple[list, int]:
 @dataclass(frozen=True)
 class Section:
     key: str
-    title: str
+    title: str  # lazy: shown in the reader's language
     rows: Callable[[datetime.date], QuerySet]  # the section's rows on a day, in its order
     order: tuple[str, ...]  # that order, ending in the primary key (keyset paging)
     template: str
@@ -128,56 +129,56 @@ def sections() -> list[Section]:
     return [
         Section(
             "flags",
-            "Open flags",
+            _("Open flags"),
             lambda today: open_flags(),
             ("urgency", "raised_at", "pk"),
             "staff/worklist/_flags.html",
         ),
         Section(
             "today",
-            "Visits planned today",
+            _("Visits planned today"),
             lambda today: planned_visits(today, 1),
             ("next_follow_up", "pk"),
             visits,
         ),
         Section(
             "week",
-            "Visits planned this week",
+            _("Visits planned this week"),
             lambda today: planned_visits(today, 7),
             ("next_follow_up", "pk"),
             visits,
         ),
         Section(
             "overdue",
-            "Overdue follow-ups",
+            _("Overdue follow-ups"),
             overdue_follow_ups,
             ("next_follow_up", "pk"),
             visits,
         ),
         Section(
             "labs",
-            "Month-2 labs due (fasting lipids, ALT and AST; R19)",
+            _("Month-2 labs due (fasting lipids, ALT and AST; R19)"),
             month_two_labs_due,
             ("start_date", "pk"),
             "staff/worklist/_labs.html",
         ),
         Section(
             "windows",
-            "Pick-up windows closing within 2 days",
+            _("Pick-up windows closing within 2 days"),
             closing_windows,
             ("window_closes", "pk"),
             "staff/worklist/_windows.html",
         ),
         Section(
             "monthly",
-            "Monthly steps missing (iPLEDGE, this month)",
+            _("Monthly steps missing (iPLEDGE, this month)"),
             monthly_steps_missing,
             ("start_date", "pk"),
             "staff/worklist/_monthly.html",
         ),
         Section(
             "failed",
-            "Reminders that could not be sent",
+            _("Reminders that could not be sent"),
             lambda today: failed_reminders(),
             ("-due_at", "-pk"),
             "staff/worklist/_failed.html",

@@ -63,8 +63,12 @@ def look_up(page: Page, registry_id: str, prescription: Prescription | None = No
 
 
 def pharmacist_at(pharmacy, username: str | None = None):
-    """A pharmacist user linked to `pharmacy` (a new user when `username` is given)."""
-    user = UserFactory(username=username, roles=[Role.PHARMACIST])
+    """A pharmacist user linked to `pharmacy` (a new user when `username` is given). A name no
+    patient factory draws: the pages say whose session it is, and a random pharmacist's name
+    equal to the patient's would look like a leak of the patient's."""
+    user = UserFactory(
+        username=username, first_name="Wren", last_name="Quillfeather", roles=[Role.PHARMACIST]
+    )
     Pharmacist.objects.create(user=user, pharmacy=pharmacy)
     return user
 

@@ -18,6 +18,7 @@ import re
 import pytest
 import time_machine
 from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext
@@ -86,7 +87,10 @@ def lucia(db, prescriber, nurse):
         reminder_channel=Patient.ReminderChannel.SMS,
         reminder_consent_on=timezone.localdate(),
     )
-    record_consent(patient, how=How.STAFF_FORM, by=nurse)
+    # As the staff form does, in a transaction (it locks the consent rows; PostgreSQL refuses
+    # a lock outside one).
+    with transaction.atomic():
+        record_consent(patient, how=How.STAFF_FORM, by=nurse)
     return user
 
 

@@ -91,7 +91,12 @@ def visible_text(html: str) -> list[str]:
 
 def outside_marks(text: str) -> str:
     """The characters of `text` not inside any ⟦ ⟧ (marks nest: a message within a message)."""
-    depth, kept = 0, []
+    return _outside(text, 0)[0]
+
+
+def _outside(text: str, depth: int) -> tuple[str, int]:
+    """outside_marks from a depth of marks already open, and the depth at the end."""
+    kept = []
     for char in text:
         if char == OPEN:
             depth += 1
@@ -101,7 +106,7 @@ def outside_marks(text: str) -> str:
             kept.append(" ")
         elif depth == 0:
             kept.append(char)
-    return "".join(kept)
+    return "".join(kept), depth
 
 
 def unmarked_words(chunks, data=()) -> list[str]:
@@ -109,8 +114,11 @@ def unmarked_words(chunks, data=()) -> list[str]:
     email addresses: never translated) and ALWAYS_AS_IS are taken out."""
     removable = sorted({*data, *ALWAYS_AS_IS}, key=len, reverse=True)
     found = []
+    # A message with markup inside it (a link, <strong>) reaches here as several chunks, one
+    # per text node: the marks opened in one chunk stay open in the next until closed.
+    depth = 0
     for chunk in chunks:
-        rest = outside_marks(chunk)
+        rest, depth = _outside(chunk, depth)
         for value in removable:
             if value:
                 rest = rest.replace(value, " ")

@@ -615,7 +615,7 @@ def test_the_patient_list_refuses_every_other_format_with_a_message(
     assert response["Content-Type"].startswith("text/html")
     assert not response.has_header("Content-Disposition")
     page = response.content.decode()
-    assert UNOFFERED in page
+    assert str(UNOFFERED) in page
     assert "<script>alert(1)" not in page  # the value asked for is not shown
     assert len(response.context["table"].rows)  # the page itself, with its rows
 
@@ -629,7 +629,7 @@ def test_the_refusals_page_refuses_every_other_format_with_a_message(
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
     assert not response.has_header("Content-Disposition")
-    assert UNOFFERED in response.content.decode()
+    assert str(UNOFFERED) in response.content.decode()
 
 
 def test_the_message_names_the_offered_formats():
@@ -647,12 +647,12 @@ def test_the_last_export_asked_for_is_the_one_answered(staff_client, awkward_pat
     refused = staff_client.get(PATIENTS + "?_export=csv&_export=json")
     assert not refused.streaming
     assert not refused.has_header("Content-Disposition")
-    assert UNOFFERED in refused.content.decode()
+    assert str(UNOFFERED) in refused.content.decode()
 
 
 def test_the_message_is_shown_once(staff_client, awkward_patients):
     staff_client.get(PATIENTS, {"_export": "json"})
-    assert UNOFFERED not in staff_client.get(PATIENTS).content.decode()
+    assert str(UNOFFERED) not in staff_client.get(PATIENTS).content.decode()
 
 
 # Queries -----------------------------------------------------------------------------------

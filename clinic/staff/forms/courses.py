@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from dosing import rules, services
 from dosing.models import FORMULATION_CHOICES, Prescription, TreatmentCourse
@@ -28,12 +29,12 @@ class CourseStartForm(forms.ModelForm):
             "baseline_weight_kg": forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
         }
         labels = {
-            "baseline_weight_kg": "Weight today (kg)",
-            "baseline_nodule_count": "Total inflammatory nodule count today",
+            "baseline_weight_kg": _("Weight today (kg)"),
+            "baseline_nodule_count": _("Total inflammatory nodule count today"),
         }
         help_texts = {
-            "target_mg_per_kg": "Usually 120 to 150 mg/kg over the course (R7).",
-            "start_date": "The day of the first dose. A later date plans the course.",
+            "target_mg_per_kg": _("Usually 120 to 150 mg/kg over the course (R7)."),
+            "start_date": _("The day of the first dose. A later date plans the course."),
         }
 
     def __init__(self, *args, **kwargs):
@@ -44,13 +45,13 @@ class CourseStartForm(forms.ModelForm):
     def clean_start_date(self):
         day = self.cleaned_data["start_date"]
         if day < timezone.localdate() - datetime.timedelta(days=7):
-            raise forms.ValidationError("A course cannot start more than a week in the past.")
+            raise forms.ValidationError(_("A course cannot start more than a week in the past."))
         return day
 
 
 class PrescriptionForm(forms.Form):
     mg_per_dose = forms.DecimalField(
-        label="mg per dose",
+        label=_("mg per dose"),
         min_value=Decimal("0.1"),
         max_digits=5,
         decimal_places=1,
@@ -58,32 +59,33 @@ class PrescriptionForm(forms.Form):
     )
     doses_per_day = forms.TypedChoiceField(
         coerce=int,
-        choices=[(2, "Twice a day (morning and evening)"), (1, "Once a day")],
+        choices=[(2, _("Twice a day (morning and evening)")), (1, _("Once a day"))],
+        label=_("Doses per day"),
         initial=2,
         widget=forms.RadioSelect,
     )
     days_supply = forms.IntegerField(
-        label="Days' supply",
+        label=_("Days' supply"),
         min_value=1,
         initial=Prescription.MAX_DAYS_SUPPLY,
-        help_text="At most 30 days; no refills (R13).",
+        help_text=_("At most 30 days; no refills (R13)."),
     )
 
     replace_reason = forms.CharField(
-        label="Replace the current supply: why?",
+        label=_("Replace the current supply: why?"),
         required=False,
         max_length=200,
-        help_text=(
+        help_text=_(
             "Only to change the dose while a supply handed out still covers more than a week "
             "(R13): the current supply stops counting today."
         ),
     )
 
     labs_not_needed_because = forms.CharField(
-        label="Baseline labs not on file: why they are not needed",
+        label=_("Baseline labs not on file: why they are not needed"),
         required=False,
         max_length=200,
-        help_text=(
+        help_text=_(
             "Only for a course's first prescription when the fasting lipids or the liver tests "
             "of the last 30 days are missing (R19); kept with the prescription."
         ),
@@ -93,19 +95,20 @@ class PrescriptionForm(forms.Form):
         days = self.cleaned_data["days_supply"]
         if days > Prescription.MAX_DAYS_SUPPLY:
             raise forms.ValidationError(
-                f"{days} days' supply: at most 30 days per prescription, no refills (R13)."
+                _("%(days)s days' supply: at most 30 days per prescription, no refills (R13)."),
+                params={"days": days},
             )
         return days
 
 
 class CourseEndForm(forms.Form):
     status = forms.ChoiceField(
-        label="How the course ends",
+        label=_("How the course ends"),
         choices=[(s.value, s.label) for s in TreatmentCourse.ENDED],
         widget=forms.RadioSelect,
     )
-    end_date = forms.DateField(widget=DATE_INPUT)
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    end_date = forms.DateField(widget=DATE_INPUT, label=_("End date"))
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label=_("Reason"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -114,7 +117,7 @@ class CourseEndForm(forms.Form):
     def clean_end_date(self):
         day = self.cleaned_data["end_date"]
         if day > timezone.localdate():
-            raise forms.ValidationError("The end date is in the future.")
+            raise forms.ValidationError(_("The end date is in the future."))
         return day
 
 

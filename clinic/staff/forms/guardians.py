@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from registry.guardianship import GuardianEntry, guardian_of, guardian_problems
 from registry.models import Guardian
@@ -25,31 +26,31 @@ PREFIX = "guardian_"
 
 class GuardianFields(forms.Form):
     guardian_full_name = forms.CharField(
-        required=False, max_length=200, label="Guardian's full name"
+        required=False, max_length=200, label=_("Guardian's full name")
     )
     guardian_relation = forms.ChoiceField(
         required=False,
-        choices=[("", "Choose…"), *Guardian.Relation.choices],
-        label="Relation to the patient",
+        choices=[("", _("Choose…")), *Guardian.Relation.choices],
+        label=_("Relation to the patient"),
     )
-    guardian_email = forms.EmailField(required=False, label="Guardian's email address")
+    guardian_email = forms.EmailField(required=False, label=_("Guardian's email address"))
     guardian_phone = forms.CharField(
         required=False,
         max_length=30,
-        label="Guardian's phone",
+        label=_("Guardian's phone"),
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
     )
     guardian_consent_given = forms.BooleanField(
         required=False,
-        label="The guardian signed consent to treatment and registry on the patient's behalf",
+        label=_("The guardian signed consent to treatment and registry on the patient's behalf"),
     )
     guardian_consent_on = forms.DateField(
-        required=False, widget=DATE_INPUT, label="Guardian's consent signed on"
+        required=False, widget=DATE_INPUT, label=_("Guardian's consent signed on")
     )
     guardian_receives_reminders = forms.BooleanField(
         required=False,
-        label="Send the reminders to the guardian too",
-        help_text="By email. Reminders never mention the medicine, doses or tests.",
+        label=_("Send the reminders to the guardian too"),
+        help_text=_("By email. Reminders never mention the medicine, doses or tests."),
     )
 
     # The GuardianEntry's fields; each is a form field named with PREFIX.
@@ -90,7 +91,7 @@ class GuardianFields(forms.Form):
     def clean_guardian_consent_on(self):
         day = self.cleaned_data["guardian_consent_on"]
         if day and day > timezone.localdate():
-            raise forms.ValidationError("The guardian's consent date is in the future.")
+            raise forms.ValidationError(_("The guardian's consent date is in the future."))
         return day
 
     def clean_guardian(self, data: dict) -> None:

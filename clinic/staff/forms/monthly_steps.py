@@ -3,6 +3,8 @@ month's CSV (GET). A month is "YYYY-MM" (what a browser's month field sends), re
 dosing.monthly_steps.Month, the one definition of a month."""
 
 from django import forms
+from django.utils import dateformat
+from django.utils.translation import gettext_lazy as _
 
 from dosing.monthly_steps import Month
 
@@ -40,7 +42,8 @@ class MonthField(forms.CharField):
         try:
             return Month.parse(text)
         except ValueError as error:
-            raise forms.ValidationError(str(error), code="month") from None
+            # The message itself, lazy: shown in the reader's language, logged in English.
+            raise forms.ValidationError(error.args[0], code="month") from None
 
 
 class CounsellingForm(forms.Form):
@@ -53,15 +56,16 @@ class MonthStepsForm(forms.Form):
     """The month of the CSV: this month or an earlier one."""
 
     month = MonthField(
-        label="Month",
-        help_text="Year and month, for example 2026-12; this month or an earlier one.",
+        label=_("Month"),
+        help_text=_("Year and month, for example 2026-12; this month or an earlier one."),
     )
 
     def clean_month(self):
         month = self.cleaned_data["month"]
         if month > Month.current():
             raise forms.ValidationError(
-                f"{month.label} has not started yet: choose this month or an earlier one.",
+                _("%(month)s has not started yet: choose this month or an earlier one."),
                 code="future",
+                params={"month": dateformat.format(month.first, "F Y")},
             )
         return month

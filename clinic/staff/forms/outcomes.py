@@ -9,6 +9,7 @@ import datetime
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from clinic.accounts.roles import Role
 
@@ -36,7 +37,7 @@ class MonthField(forms.DateField):
 
     widget = forms.DateInput(attrs={"type": "month"}, format=MONTH_FORMAT)
     input_formats = [MONTH_FORMAT]
-    default_error_messages = {"invalid": "Enter a month as YYYY-MM, for example 2026-03."}
+    default_error_messages = {"invalid": _("Enter a month as YYYY-MM, for example 2026-03.")}
 
     def to_python(self, value):
         day = super().to_python(value)
@@ -57,10 +58,13 @@ class PrescriberChoiceField(forms.ModelChoiceField):
 
 
 class OutcomesFilter(forms.Form):
-    first = MonthField(label="Courses started from", required=False)
-    last = MonthField(label="to (month included)", required=False)
+    first = MonthField(label=_("Courses started from"), required=False)
+    last = MonthField(label=_("to (month included)"), required=False)
     prescriber = PrescriberChoiceField(
-        queryset=prescribers(), required=False, empty_label="Every prescriber"
+        queryset=prescribers(),
+        required=False,
+        empty_label=_("Every prescriber"),
+        label=_("Prescriber"),
     )
 
     def __init__(self, *args, **kwargs):
@@ -72,11 +76,11 @@ class OutcomesFilter(forms.Form):
         first, last = cleaned.get("first"), cleaned.get("last")
         default_first, default_last = default_range()
         if first is not None and first < EARLIEST:
-            self.add_error("first", "Choose a month from January 2000.")
+            self.add_error("first", _("Choose a month from January 2000."))
         if last is not None and last > default_last:
-            self.add_error("last", "Choose this month or an earlier one.")
+            self.add_error("last", _("Choose this month or an earlier one."))
         if first and first > (last or default_last):
-            self.add_error("last", "The last month is before the first.")
+            self.add_error("last", _("The last month is before the first."))
         return cleaned
 
     def chosen(self) -> tuple[datetime.date, datetime.date, object | None]:

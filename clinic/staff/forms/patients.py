@@ -8,7 +8,11 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from clinic.accounts.roles import Role
 from clinic.staff.forms.guardians import GuardianFields
@@ -19,6 +23,17 @@ from registry.registry_id import is_valid, normalize
 from registry.services import PATIENT_DETAILS, PriorTreatmentEntry
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _email_taken(url: str, patient: str) -> SafeString:
+    return format_html(
+        gettext('This email belongs to <a href="{}">{}</a>, already in the registry.'), url, patient
+    )
+
+
+# Lazy like every other message of the form: the page shows it in the reader's language, and
+# the refusal log (clinic.staff.refusals) writes it in English.
+email_taken = lazy(_email_taken, SafeString)
 
 
 class PrescriberChoiceField(forms.ModelChoiceField):
@@ -38,10 +53,10 @@ class PatientForm(GuardianFields, forms.ModelForm):
     """Enrolment and edit form: one page, in the order a nurse fills it in. The guardian's
     fields (required under 18) come from GuardianFields."""
 
-    prescriber = PrescriberChoiceField(queryset=prescriber_queryset())
+    prescriber = PrescriberChoiceField(queryset=prescriber_queryset(), label=_("Prescriber"))
     confirm_not_duplicate = forms.BooleanField(
         required=False,
-        label="This is a different person with the same name and date of birth",
+        label=_("This is a different person with the same name and date of birth"),
     )
 
     class Meta:
@@ -54,14 +69,15 @@ class PatientForm(GuardianFields, forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
         labels = {
-            "consent_treatment_on": "Consent to treatment and registry signed on",
-            "language": "Language of the portal and messages",
+            "consent_treatment_on": _("Consent to treatment and registry signed on"),
+            "language": _("Language of the portal and messages"),
         }
         help_texts = {
-            "risk_category": "Chosen by the prescriber. Decides pregnancy testing and pick-up "
-            "windows.",
-            "reminder_channel": "Reminders never mention the medicine, doses or tests.",
-            "language": "The patient's portal pages, reminders and texts are written in it.",
+            "risk_category": _(
+                "Chosen by the prescriber. Decides pregnancy testing and pick-up windows."
+            ),
+            "reminder_channel": _("Reminders never mention the medicine, doses or tests."),
+            "language": _("The patient's portal pages, reminders and texts are written in it."),
         }
 
     def __init__(self, *args, **kwargs):
@@ -88,11 +104,14 @@ class PatientForm(GuardianFields, forms.ModelForm):
         born = self.cleaned_data["date_of_birth"]
         today = timezone.localdate()
         if born > today:
-            raise forms.ValidationError("The date of birth is in the future.")
+            raise forms.ValidationError(_("The date of birth is in the future."))
         if age_on(born, today) < MINIMUM_AGE_YEARS:
             raise forms.ValidationError(
-                f"Patients must be at least {MINIMUM_AGE_YEARS} years old (R11); "
-                f"this date of birth makes them {age_on(born, today)}."
+                _(
+                    "Patients must be at least %(minimum)s years old (R11); this date of birth "
+                    "makes them %(age)s."
+                ),
+                params={"minimum": MINIMUM_AGE_YEARS, "age": age_on(born, today)},
             )
         return born
 
@@ -102,7 +121,7 @@ class PatientForm(GuardianFields, forms.ModelForm):
     def clean_consent_treatment_on(self):
         day = self.cleaned_data["consent_treatment_on"]
         if day and day > timezone.localdate():
-            raise forms.ValidationError("The consent date is in the future.")
+            raise forms.ValidationError(_("The consent date is in the future."))
         return day
 
     def clean_email(self):
@@ -115,11 +134,7 @@ class PatientForm(GuardianFields, forms.ModelForm):
         match = existing.first()
         if match:
             raise forms.ValidationError(
-                format_html(
-                    'This email belongs to <a href="{}">{}</a>, already in the registry.',
-                    reverse("staff:patient-detail", args=[match.pk]),
-                    match,
-                )
+                email_taken(reverse("staff:patient-detail", args=[match.pk]), str(match))
             )
         return email
 
@@ -127,16 +142,16 @@ class PatientForm(GuardianFields, forms.ModelForm):
         data = super().clean()
         consent, channel = data.get("reminder_consent"), data.get("reminder_channel")
         if consent and not channel:
-            self.add_error("reminder_channel", "Choose how the patient wants reminders.")
+            self.add_error("reminder_channel", _("Choose how the patient wants reminders."))
         if consent and channel == Patient.ReminderChannel.EMAIL and not data.get("email"):
-            self.add_error("email", "Reminders by email need an email address.")
+            self.add_error("email", _("Reminders by email need an email address."))
         texts = consent and channel == Patient.ReminderChannel.SMS
         # A refused number was already told why, next to the field.
         if texts and not data.get("phone") and "phone" not in self.errors:
-            self.add_error("phone", "Reminders by text message need a phone number.")
+            self.add_error("phone", _("Reminders by text message need a phone number."))
         born, consent_day = data.get("date_of_birth"), data.get("consent_treatment_on")
         if born and consent_day and consent_day < born:
-            self.add_error("consent_treatment_on", "Consent cannot predate the date of birth.")
+            self.add_error("consent_treatment_on", _("Consent cannot predate the date of birth."))
         self._check_same_person(data)
         self.clean_guardian(data)
         return data
@@ -154,8 +169,10 @@ class PatientForm(GuardianFields, forms.ModelForm):
         if self.possible_duplicates and not data.get("confirm_not_duplicate"):
             self.add_error(
                 "confirm_not_duplicate",
-                "A patient with the same name and date of birth is already enrolled. Open "
-                "their record, or tick this box if this is a different person.",
+                _(
+                    "A patient with the same name and date of birth is already enrolled. Open "
+                    "their record, or tick this box if this is a different person."
+                ),
             )
 
 
@@ -164,8 +181,8 @@ class PriorTreatmentRowForm(forms.Form):
 
     kind = forms.ChoiceField(choices=PriorTreatment.Kind.choices, widget=forms.HiddenInput)
     tried = forms.BooleanField(required=False)
-    other_text = forms.CharField(required=False, max_length=200, label="What")
-    started_on = forms.DateField(required=False, widget=DATE_INPUT, label="Started (roughly)")
+    other_text = forms.CharField(required=False, max_length=200, label=_("What"))
+    started_on = forms.DateField(required=False, widget=DATE_INPUT, label=_("Started (roughly)"))
     outcome = forms.ChoiceField(
         choices=PriorTreatment.Outcome.choices, initial=PriorTreatment.Outcome.UNKNOWN
     )
@@ -179,7 +196,8 @@ class PriorTreatmentRowForm(forms.Form):
 
     @property
     def row_label(self):
-        """How a refusal names this row (clinic.staff.refusals)."""
+        """How a refusal names this row (clinic.staff.refusals): in the refusal log only, which
+        stays in English."""
         return f"Earlier treatment {self.kind_label}" if self.kind_label else ""
 
     def clean(self):
@@ -187,15 +205,15 @@ class PriorTreatmentRowForm(forms.Form):
         if not data.get("tried"):
             return data
         if data.get("kind") == PriorTreatment.Kind.OTHER and not data.get("other_text"):
-            self.add_error("other_text", "Say which other treatment was tried.")
+            self.add_error("other_text", _("Say which other treatment was tried."))
         started = data.get("started_on")
         if started and started > timezone.localdate():
-            self.add_error("started_on", "The start date is in the future.")
+            self.add_error("started_on", _("The start date is in the future."))
         return data
 
 
 KIND_LABELS = {kind.value: kind.label for kind in PriorTreatment.Kind}
-ROWS_CHANGED = (
+ROWS_CHANGED = _(
     "The earlier-treatment rows were changed before they were sent (one row per treatment is "
     "expected). Nothing was saved; tick the treatments again and save."
 )
@@ -247,17 +265,18 @@ def prior_treatment_initial(patient: Patient | None) -> list[dict]:
 
 
 class StatusForm(forms.Form):
-    status = forms.ChoiceField(choices=Patient.Status.choices)
+    status = forms.ChoiceField(choices=Patient.Status.choices, label=_("Status"))
     reason = forms.CharField(
         required=False,
+        label=_("Reason"),
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Required when withdrawing. Nothing is deleted.",
+        help_text=_("Required when withdrawing. Nothing is deleted."),
     )
 
     def clean(self):
         data = super().clean()
         if data.get("status") == Patient.Status.WITHDRAWN and not data.get("reason", "").strip():
-            self.add_error("reason", "Give the reason the patient is withdrawn.")
+            self.add_error("reason", _("Give the reason the patient is withdrawn."))
         return data
 
 
@@ -278,12 +297,15 @@ def validate_patient_search(text: str) -> str:
     text = text.strip()
     if not _SEARCH_ALLOWED.match(text):
         raise forms.ValidationError(
-            "Search by name or registry ID: letters, digits, spaces, hyphens and apostrophes."
+            _("Search by name or registry ID: letters, digits, spaces, hyphens and apostrophes.")
         )
     if _looks_like_a_whole_id(text) and not is_valid(text):
         raise forms.ValidationError(
-            f"{text} is not a valid registry ID: its check character does not match. One "
-            "character may be mistyped; a part of the ID also works."
+            _(
+                "%(text)s is not a valid registry ID: its check character does not match. One "
+                "character may be mistyped; a part of the ID also works."
+            ),
+            params={"text": text},
         )
     return text
 

@@ -10,7 +10,9 @@ from decimal import Decimal
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from clinic.monitoring import appointments as book
 from clinic.monitoring.models import ClinicSession, Visit
@@ -27,15 +29,15 @@ from registry.models import PregnancyTest
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 PHQ_CHOICES = [
-    (0, "Not at all"),
-    (1, "Several days"),
-    (2, "More than half the days"),
-    (3, "Nearly every day"),
+    (0, _("Not at all")),
+    (1, _("Several days")),
+    (2, _("More than half the days")),
+    (3, _("Nearly every day")),
 ]
 WEIGHT_CHANGE_CONFIRM = Decimal("0.10")
 FOLLOW_UP_SLOT = "follow_up_slot"
-NO_SUCH_SLOT = "That slot does not exist; choose one from the list."
-NOT_THAT_DAY = "That slot is not on the next follow-up day; choose one from the list."
+NO_SUCH_SLOT = _("That slot does not exist; choose one from the list.")
+NOT_THAT_DAY = _("That slot is not on the next follow-up day; choose one from the list.")
 # The largest primary key the database holds (BigAutoField): a bigger number names no slot.
 PK_MAX = 2**63 - 1
 
@@ -43,60 +45,70 @@ PK_MAX = 2**63 - 1
 def follow_up_slot_label(slot: book.Slot) -> str:
     """A slot of the follow-up day, whose date the form already shows."""
     who = slot.session.prescriber.get_full_name() or slot.session.prescriber.username
-    places = "1 place" if slot.free == 1 else f"{slot.free} places"
-    return f"{timezone.localtime(slot.starts_at):%H:%M} with {who} ({places} free)"
+    return ngettext(
+        "%(when)s with %(who)s (%(free)s place free)",
+        "%(when)s with %(who)s (%(free)s places free)",
+        slot.free,
+    ) % {
+        "when": dateformat.format(timezone.localtime(slot.starts_at), "H:i"),
+        "who": who,
+        "free": slot.free,
+    }
 
 
 class VisitForm(forms.ModelForm):
     side_effects = forms.MultipleChoiceField(
-        choices=SideEffect.choices, required=False, widget=forms.CheckboxSelectMultiple
+        choices=SideEffect.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Side effects"),
     )
     contraception = forms.MultipleChoiceField(
-        label="Contraception methods confirmed",
+        label=_("Contraception methods confirmed"),
         choices=Contraception.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Two forms, from one month before to one month after treatment (R16).",
+        help_text=_("Two forms, from one month before to one month after treatment (R16)."),
     )
     phq2_interest = forms.TypedChoiceField(
         coerce=int,
         choices=PHQ_CHOICES,
         widget=forms.RadioSelect,
-        label="Over the last 2 weeks, how often: little interest or pleasure in doing things?",
+        label=_("Over the last 2 weeks, how often: little interest or pleasure in doing things?"),
     )
     phq2_mood = forms.TypedChoiceField(
         coerce=int,
         choices=PHQ_CHOICES,
         widget=forms.RadioSelect,
-        label="Over the last 2 weeks, how often: feeling down, depressed or hopeless?",
+        label=_("Over the last 2 weeks, how often: feeling down, depressed or hopeless?"),
     )
     test_specimen_date = forms.DateField(
-        label="Pregnancy test: specimen date", required=False, widget=DATE_INPUT
+        label=_("Pregnancy test: specimen date"), required=False, widget=DATE_INPUT
     )
     test_result = forms.ChoiceField(
-        label="Result",
+        label=_("Result"),
         required=False,
         widget=forms.RadioSelect,
         choices=PregnancyTest.Result.choices,
     )
     test_setting = forms.ChoiceField(
-        label="Where",
+        label=_("Where"),
         required=False,
         widget=forms.RadioSelect,
         choices=PregnancyTest.Setting.choices,
         initial=PregnancyTest.Setting.MEDICAL,
     )
     confirm_weight_change = forms.BooleanField(
-        required=False, label="Yes, the weight has changed by more than 10%"
+        required=False, label=_("Yes, the weight has changed by more than 10%")
     )
     # A slot key ("<session pk>@<ISO start>"). The menu offers the day's free slots, but the
     # value is not held to the menu: a slot filled since the page was drawn is refused by the
     # book with its own message ("This slot is full"), not "not one of the choices".
     follow_up_slot = forms.CharField(
-        label="Book an appointment on that day",
+        label=_("Book an appointment on that day"),
         required=False,
         widget=forms.Select,
-        help_text="Optional. Booked with the visit; the patient is reminded of it.",
+        help_text=_("Optional. Booked with the visit; the patient is reminded of it."),
     )
 
     class Meta:
@@ -109,7 +121,7 @@ class VisitForm(forms.ModelForm):
             "nodule_count": forms.NumberInput(attrs={"min": 0, "inputmode": "numeric"}),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
-        labels = {"weight_kg": "Weight (kg)", "side_effects_other": "Other side effect"}
+        labels = {"weight_kg": _("Weight (kg)"), "side_effects_other": _("Other side effect")}
 
     def __init__(self, *args, patient, previous_weight: Decimal | None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -119,11 +131,15 @@ class VisitForm(forms.ModelForm):
         self.fields["next_follow_up"].initial = timezone.localdate() + datetime.timedelta(28)
         self.fields["weight_kg"].error_messages.update(
             {
-                "min_value": "%(limit_value)s kg is the lowest weight accepted; check the scale.",
-                "max_value": "%(limit_value)s kg is the highest weight accepted; check the scale.",
+                "min_value": _(
+                    "%(limit_value)s kg is the lowest weight accepted; check the scale."
+                ),
+                "max_value": _(
+                    "%(limit_value)s kg is the highest weight accepted; check the scale."
+                ),
             }
         )
-        self.fields["nodule_count"].error_messages["min_value"] = "A count cannot be negative."
+        self.fields["nodule_count"].error_messages["min_value"] = _("A count cannot be negative.")
         # The model's plausible bounds (clinic/models/visits.py), checked by the form fields
         # themselves so the message naming the bound sits next to the field.
         self.fields["nodule_count"].validators.append(
@@ -166,19 +182,22 @@ class VisitForm(forms.ModelForm):
             self.follow_up_refusal = book.WITHDRAWN
         elif self.follow_up_day is not None:
             own, others = book.follow_up_slots(self.patient, self.follow_up_day)
-        choices = [("", "No appointment")]
+        choices = [("", _("No appointment"))]
         if own:
             prescriber = self.patient.prescriber
             who = prescriber.get_full_name() or prescriber.username
             choices.append(
                 (
-                    f"With {who}, the patient's prescriber",
+                    _("With %(who)s, the patient's prescriber") % {"who": who},
                     [(slot.key, follow_up_slot_label(slot)) for slot in own],
                 )
             )
         if others:
             choices.append(
-                ("Other prescribers", [(slot.key, follow_up_slot_label(slot)) for slot in others])
+                (
+                    _("Other prescribers"),
+                    [(slot.key, follow_up_slot_label(slot)) for slot in others],
+                )
             )
         self.fields[FOLLOW_UP_SLOT].widget.choices = choices
         self.has_follow_up_slots = bool(own or others)
@@ -215,7 +234,7 @@ class VisitForm(forms.ModelForm):
     def _not_future(self, name):
         day = self.cleaned_data.get(name)
         if day and day > timezone.localdate():
-            raise forms.ValidationError("This date is in the future.")
+            raise forms.ValidationError(_("This date is in the future."))
         return day
 
     def clean_visit_date(self):
@@ -228,13 +247,13 @@ class VisitForm(forms.ModelForm):
         data = super().clean()
         visit_day, follow_up = data.get("visit_date"), data.get("next_follow_up")
         if visit_day and follow_up and follow_up <= visit_day:
-            self.add_error("next_follow_up", "The next follow-up must be after this visit.")
+            self.add_error("next_follow_up", _("The next follow-up must be after this visit."))
         self._clean_follow_up_slot(data)
         # Lipid bounds depend on the unit chosen, another field: checked here, shown on the value.
         for name, message in lipid_bound_errors(data).items():
             self.add_error(name, message)
         if "other" in (data.get("side_effects") or []) and not data.get("side_effects_other"):
-            self.add_error("side_effects_other", "Describe the other side effect.")
+            self.add_error("side_effects_other", _("Describe the other side effect."))
         weight = data.get("weight_kg")
         if weight and self.previous_weight:
             change = abs(weight - self.previous_weight) / self.previous_weight
@@ -242,15 +261,24 @@ class VisitForm(forms.ModelForm):
                 self.asks_weight_confirmation = True
                 self.add_error(
                     "confirm_weight_change",
-                    f"{weight} kg is {change:.0%} away from the last recorded "
-                    f"{self.previous_weight} kg. Check the scale, or tick to confirm.",
+                    forms.ValidationError(
+                        _(
+                            "%(weight)s kg is %(change)s away from the last recorded "
+                            "%(previous)s kg. Check the scale, or tick to confirm."
+                        ),
+                        params={
+                            "weight": weight,
+                            "change": f"{change:.0%}",
+                            "previous": self.previous_weight,
+                        },
+                    ),
                 )
         if "test_result" in self.fields:
             given = [data.get("test_specimen_date"), data.get("test_result")]
             if any(given) and not all(given):
                 self.add_error(
                     "test_result" if given[0] else "test_specimen_date",
-                    "Give both the specimen date and the result.",
+                    _("Give both the specimen date and the result."),
                 )
         return data
 

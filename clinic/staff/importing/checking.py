@@ -29,6 +29,8 @@ from django import forms
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.html import strip_tags
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from clinic.accounts.roles import Role, has_role
 from clinic.staff.forms.courses import CourseStartForm
@@ -49,14 +51,16 @@ from dosing import rules
 from registry.guardianship import GuardianEntry
 from registry.models import Patient, PregnancyTest
 
+# The messages are written into the batch in the uploader's language: the preview is theirs
+# alone (views/imports.py), read back as it was checked.
 ROW = "row"  # a message about the row as a whole, not one cell
 ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 YES = {"yes", "y", "true", "1", "x"}
 NO = {"no", "n", "false", "0", ""}
 CHUNK = 2000  # values per IN (...) when looking the file's emails and names up
 CURRENT_COURSE_DAYS = 140  # R8: a course lasts at most 20 weeks
-COURSE_NEEDS_PRESCRIBER = "Only a prescriber can start a course."
-POSITIVE_WITH_COURSE = (
+COURSE_NEEDS_PRESCRIBER = gettext_noop("Only a prescriber can start a course.")
+POSITIVE_WITH_COURSE = gettext_noop(
     "A positive pregnancy test stops a course at once (R18): import this row without the "
     "course, and refer the patient."
 )
@@ -103,7 +107,10 @@ class PrescriberByName(forms.Field):
             return None
         user = self.prescribers.get(text.lower())
         if user is None:
-            raise forms.ValidationError(f"No active prescriber has the username or email {text}.")
+            raise forms.ValidationError(
+                gettext_lazy("No active prescriber has the username or email %(name)s."),
+                params={"name": text},
+            )
         return user
 
 
@@ -140,8 +147,10 @@ class ImportCourseForm(CourseStartForm):
         earliest = timezone.localdate() - datetime.timedelta(days=CURRENT_COURSE_DAYS)
         if day < earliest:
             raise forms.ValidationError(
-                "A course lasts at most 20 weeks (R8): one that started more than 140 days "
-                "ago has ended. Leave the course columns empty for this patient."
+                gettext_lazy(
+                    "A course lasts at most 20 weeks (R8): one that started more than 140 days "
+                    "ago has ended. Leave the course columns empty for this patient."
+                )
             )
         return day
 
@@ -176,14 +185,19 @@ def columns_of(headers: list[str]) -> list[str]:
     ]
     if unknown:
         raise Unreadable(
-            "Unknown column: " + ", ".join(unknown) + ". The columns are listed on this page."
+            _("Unknown column: %(columns)s. The columns are listed on this page.")
+            % {"columns": ", ".join(unknown)}
         )
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
-        raise Unreadable("A column appears twice: " + ", ".join(repeated) + ".")
+        raise Unreadable(
+            _("A column appears twice: %(columns)s.") % {"columns": ", ".join(repeated)}
+        )
     missing = [name for name in REQUIRED if name not in names]
     if missing:
-        raise Unreadable("Required column missing: " + ", ".join(missing) + ".")
+        raise Unreadable(
+            _("Required column missing: %(columns)s.") % {"columns": ", ".join(missing)}
+        )
     return names
 
 
@@ -254,13 +268,15 @@ def _form_data(values: dict, part: str, problems: dict) -> dict:
         if column.part != part:
             continue
         if column.kind == "date" and text and not ISO_DAY.match(text):
-            problems.setdefault(name, []).append("Write the date as YYYY-MM-DD, e.g. 2007-05-17.")
+            problems.setdefault(name, []).append(
+                _("Write the date as YYYY-MM-DD, e.g. 2007-05-17.")
+            )
             continue
         if column.kind == "yes_no":
             if text.lower() in YES:
                 data[column.field] = "on"
             elif text.lower() not in NO:
-                problems.setdefault(name, []).append("Write yes or no.")
+                problems.setdefault(name, []).append(_("Write yes or no."))
             continue
         if column.kind == "choice":
             text = _choice_value(column, text)
@@ -306,7 +322,7 @@ def _check_row(number, values, row_form, known, may_start_courses, problems) -> 
         written = set(problems)
         course_form = ImportCourseForm(course_data)
         if not may_start_courses:
-            problems.setdefault("course_start_date", []).append(COURSE_NEEDS_PRESCRIBER)
+            problems.setdefault("course_start_date", []).append(_(COURSE_NEEDS_PRESCRIBER))
         elif course_form.is_valid():
             course = dict(course_form.cleaned_data)
         else:
@@ -319,7 +335,7 @@ def _check_row(number, values, row_form, known, may_start_courses, problems) -> 
         if test_form.is_valid():
             test = dict(test_form.cleaned_data)
             if test["result"] == PregnancyTest.Result.POSITIVE and _has_part(values, COURSE):
-                problems.setdefault("pregnancy_test_result", []).append(POSITIVE_WITH_COURSE)
+                problems.setdefault("pregnancy_test_result", []).append(_(POSITIVE_WITH_COURSE))
         else:
             _put(test_form, TEST, problems, written)
     if problems:
@@ -339,7 +355,7 @@ def _within_file(number, values, seen_emails, seen_people, problems) -> None:
     if email:
         if email in seen_emails:
             problems.setdefault("email", []).append(
-                f"Row {seen_emails[email]} of this file has the same email."
+                _("Row %(row)s of this file has the same email.") % {"row": seen_emails[email]}
             )
         else:
             seen_emails[email] = number
@@ -349,7 +365,8 @@ def _within_file(number, values, seen_emails, seen_people, problems) -> None:
         return
     if person in seen_people:
         problems.setdefault("date_of_birth", []).append(
-            f"Row {seen_people[person]} of this file has the same name and date of birth."
+            _("Row %(row)s of this file has the same name and date of birth.")
+            % {"row": seen_people[person]}
         )
     else:
         seen_people[person] = number

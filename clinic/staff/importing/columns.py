@@ -10,18 +10,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+
 from dosing.models import FORMULATION_CHOICES
 from registry.models import Guardian, Patient, PregnancyTest
 
 PATIENT, GUARDIAN, COURSE, TEST = "patient", "guardian", "course", "test"
-YES_NO = "yes or no"
-DAY = "YYYY-MM-DD"
+YES_NO = _("yes or no")
+DAY = _("YYYY-MM-DD")
 
 
 def _values(choices) -> str:
     return ", ".join(value for value, _label in choices)
 
 
+# The format and the rule are shown on the upload page in the reader's language (lazy); the
+# names, examples and choice values are what a file holds, the same in every language.
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -40,15 +44,15 @@ def _column(name, part, required, format_, example, rule, *, field="", kind="tex
 
 
 COLUMNS: tuple[Column, ...] = (
-    _column("first_name", PATIENT, True, "text", "Maria", "As on the enrolment form."),
-    _column("last_name", PATIENT, True, "text", "Lopez", "As on the enrolment form."),
+    _column("first_name", PATIENT, True, _("text"), "Maria", _("As on the enrolment form.")),
+    _column("last_name", PATIENT, True, _("text"), "Lopez", _("As on the enrolment form.")),
     _column(
         "date_of_birth",
         PATIENT,
         True,
         DAY,
         "2007-05-17",
-        "Not in the future; at least 12 years old (R11). Under 18: the guardian columns.",
+        _("Not in the future; at least 12 years old (R11). Under 18: the guardian columns."),
         kind="date",
     ),
     _column(
@@ -65,18 +69,18 @@ COLUMNS: tuple[Column, ...] = (
         "email",
         PATIENT,
         False,
-        "email address",
+        _("email address"),
         "maria@example.org",
-        "Not a patient's already in the registry, nor an earlier row's.",
+        _("Not a patient's already in the registry, nor an earlier row's."),
     ),
-    _column("phone", PATIENT, False, "text", "+44 7911 123456", ""),
+    _column("phone", PATIENT, False, _("text"), "+44 7911 123456", ""),
     _column(
         "prescriber",
         PATIENT,
         True,
-        "username or email",
+        _("username or email"),
         "dr.ross",
-        "An active prescriber's account.",
+        _("An active prescriber's account."),
     ),
     _column(
         "risk_category",
@@ -84,7 +88,7 @@ COLUMNS: tuple[Column, ...] = (
         True,
         _values(Patient.RiskCategory.choices),
         "can_get_pregnant",
-        "Assigned by the prescriber (R12).",
+        _("Assigned by the prescriber (R12)."),
         kind="choice",
         choices=tuple(Patient.RiskCategory.choices),
     ),
@@ -94,7 +98,7 @@ COLUMNS: tuple[Column, ...] = (
         True,
         DAY,
         "2026-11-02",
-        "Not in the future, not before the date of birth.",
+        _("Not in the future, not before the date of birth."),
         kind="date",
     ),
     _column("reminder_consent", PATIENT, False, YES_NO, "yes", "", kind="yes_no"),
@@ -104,18 +108,18 @@ COLUMNS: tuple[Column, ...] = (
         False,
         _values(Patient.ReminderChannel.choices),
         "email",
-        "Required with reminder_consent; email needs the email, sms the phone.",
+        _("Required with reminder_consent; email needs the email, sms the phone."),
         kind="choice",
         choices=tuple(Patient.ReminderChannel.choices),
     ),
-    _column("notes", PATIENT, False, "text", "", ""),
+    _column("notes", PATIENT, False, _("text"), "", ""),
     _column(
         "different_person",
         PATIENT,
         False,
         YES_NO,
         "no",
-        "yes: not the patient already enrolled with the same name and date of birth.",
+        _("yes: not the patient already enrolled with the same name and date of birth."),
         field="confirm_not_duplicate",
         kind="yes_no",
     ),
@@ -123,9 +127,9 @@ COLUMNS: tuple[Column, ...] = (
         "guardian_full_name",
         GUARDIAN,
         False,
-        "text",
+        _("text"),
         "Ana Lopez",
-        "Under 18: the guardian's name, relation, email or phone, consent and its day.",
+        _("Under 18: the guardian's name, relation, email or phone, consent and its day."),
     ),
     _column(
         "guardian_relation",
@@ -137,8 +141,8 @@ COLUMNS: tuple[Column, ...] = (
         kind="choice",
         choices=tuple(Guardian.Relation.choices),
     ),
-    _column("guardian_email", GUARDIAN, False, "email address", "ana@example.org", ""),
-    _column("guardian_phone", GUARDIAN, False, "text", "", "Email or phone (at least one)."),
+    _column("guardian_email", GUARDIAN, False, _("email address"), "ana@example.org", ""),
+    _column("guardian_phone", GUARDIAN, False, _("text"), "", _("Email or phone (at least one).")),
     _column("guardian_consent_given", GUARDIAN, False, YES_NO, "yes", "", kind="yes_no"),
     _column(
         "guardian_consent_on",
@@ -146,7 +150,7 @@ COLUMNS: tuple[Column, ...] = (
         False,
         DAY,
         "2026-11-02",
-        "Not in the future.",
+        _("Not in the future."),
         kind="date",
     ),
     _column(
@@ -155,7 +159,7 @@ COLUMNS: tuple[Column, ...] = (
         False,
         YES_NO,
         "no",
-        "yes needs the guardian's email.",
+        _("yes needs the guardian's email."),
         kind="yes_no",
     ),
     _column(
@@ -164,13 +168,20 @@ COLUMNS: tuple[Column, ...] = (
         False,
         DAY,
         "2026-10-01",
-        "The current course: at most 140 days ago (R8). Importing a course takes a prescriber.",
+        _("The current course: at most 140 days ago (R8). Importing a course takes a prescriber."),
         field="start_date",
         kind="date",
     ),
-    _column("baseline_weight_kg", COURSE, False, "number", "62.5", "With a course: required."),
     _column(
-        "baseline_nodule_count", COURSE, False, "whole number", "14", "With a course: required."
+        "baseline_weight_kg", COURSE, False, _("number"), "62.5", _("With a course: required.")
+    ),
+    _column(
+        "baseline_nodule_count",
+        COURSE,
+        False,
+        _("whole number"),
+        "14",
+        _("With a course: required."),
     ),
     _column(
         "formulation",
@@ -178,7 +189,7 @@ COLUMNS: tuple[Column, ...] = (
         False,
         _values(FORMULATION_CHOICES),
         "conventional",
-        "With a course: required.",
+        _("With a course: required."),
         kind="choice",
         choices=tuple(FORMULATION_CHOICES),
     ),
@@ -188,7 +199,7 @@ COLUMNS: tuple[Column, ...] = (
         False,
         DAY,
         "2026-11-20",
-        "The specimen's day; not in the future.",
+        _("The specimen's day; not in the future."),
         field="specimen_date",
         kind="date",
     ),
@@ -198,7 +209,7 @@ COLUMNS: tuple[Column, ...] = (
         False,
         _values(PregnancyTest.Result.choices),
         "negative",
-        "With a test: required. A positive test is not imported with a course (R18).",
+        _("With a test: required. A positive test is not imported with a course (R18)."),
         field="result",
         kind="choice",
         choices=tuple(PregnancyTest.Result.choices),
@@ -209,7 +220,7 @@ COLUMNS: tuple[Column, ...] = (
         False,
         _values(PregnancyTest.Setting.choices),
         "medical",
-        "Left empty: medical.",
+        _("Left empty: medical."),
         field="setting",
         kind="choice",
         choices=tuple(PregnancyTest.Setting.choices),

@@ -25,6 +25,8 @@ import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils import formats
+from django.utils.translation import gettext as _
 from tablib import Dataset
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -35,7 +37,8 @@ MACRO_TYPE = b"macroEnabled"
 
 
 class Unreadable(ValueError):
-    """The file as a whole is refused; the message says why and what to do."""
+    """The file as a whole is refused; the message says why and what to do, in the uploader's
+    language (read while the upload is answered)."""
 
 
 @dataclass(frozen=True)
@@ -47,31 +50,32 @@ class Sheet:
 
 def read_file(content: bytes) -> Sheet:
     if not content:
-        raise Unreadable("The file is empty.")
+        raise Unreadable(_("The file is empty."))
     if len(content) > MAX_BYTES:
         raise Unreadable(
-            f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; split it into smaller files."
+            _("The file is larger than %(megabytes)s MB; split it into smaller files.")
+            % {"megabytes": MAX_BYTES // (1024 * 1024)}
         )
     if content.startswith(OLE_SIGNATURE):
-        raise Unreadable("This is an old Excel (.xls) file: save it as .xlsx or .csv.")
+        raise Unreadable(_("This is an old Excel (.xls) file: save it as .xlsx or .csv."))
     return _sheet(_xlsx(content) if content.startswith(b"PK\x03\x04") else _csv(content))
 
 
 def _csv(content: bytes) -> Dataset:
     if b"\x00" in content:
-        raise Unreadable("The file is neither a CSV nor an XLSX file.")
+        raise Unreadable(_("The file is neither a CSV nor an XLSX file."))
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise Unreadable(
-            "The CSV is not UTF-8 text: save it again as 'CSV UTF-8' and upload that file."
+            _("The CSV is not UTF-8 text: save it again as 'CSV UTF-8' and upload that file.")
         ) from error
     if text.count("\n") > MAX_ROWS + 1:
         raise _too_many_rows()
     try:
         return Dataset().load(text, format="csv", headers=False)
     except Exception as error:  # tablib and the csv module raise several kinds
-        raise Unreadable(f"The CSV cannot be read: {error}.") from error
+        raise Unreadable(_("The CSV cannot be read: %(error)s.") % {"error": error}) from error
 
 
 def _xlsx(content: bytes) -> Dataset:
@@ -81,15 +85,15 @@ def _xlsx(content: bytes) -> Dataset:
         unpacked = sum(entry.file_size for entry in archive.infolist())
         types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
     except (zipfile.BadZipFile, KeyError, OSError) as error:
-        raise Unreadable("The file is neither a CSV nor an XLSX file.") from error
+        raise Unreadable(_("The file is neither a CSV nor an XLSX file.")) from error
     if "xl/workbook.xml" not in names:
-        raise Unreadable("The file is neither a CSV nor an XLSX file.")
+        raise Unreadable(_("The file is neither a CSV nor an XLSX file."))
     if "xl/vbaProject.bin" in names or MACRO_TYPE in types:
         raise Unreadable(
-            "The workbook contains macros; save it as a plain .xlsx workbook (or as CSV)."
+            _("The workbook contains macros; save it as a plain .xlsx workbook (or as CSV).")
         )
     if unpacked > MAX_UNPACKED_BYTES:
-        raise Unreadable("The workbook is too large once unpacked; split it into smaller files.")
+        raise Unreadable(_("The workbook is too large once unpacked; split it into smaller files."))
     # openpyxl is imported when an XLSX arrives, not by every process that loads the URLs.
     from openpyxl import load_workbook
 
@@ -105,7 +109,7 @@ def _xlsx(content: bytes) -> Dataset:
     except Unreadable:
         raise
     except Exception as error:  # openpyxl raises many kinds on a damaged workbook
-        raise Unreadable("The XLSX workbook cannot be read; save it again and retry.") from error
+        raise Unreadable(_("The XLSX workbook cannot be read; save it again and retry.")) from error
     return dataset
 
 
@@ -126,7 +130,10 @@ def _text(value) -> str:
 
 
 def _too_many_rows() -> Unreadable:
-    return Unreadable(f"The file has more than {MAX_ROWS:,} rows; split it into smaller files.")
+    return Unreadable(
+        _("The file has more than %(rows)s rows; split it into smaller files.")
+        % {"rows": formats.number_format(MAX_ROWS, force_grouping=True)}
+    )
 
 
 def _sheet(dataset: Dataset) -> Sheet:
@@ -135,18 +142,18 @@ def _sheet(dataset: Dataset) -> Sheet:
     while lines and not any(lines[-1]):
         lines.pop()
     if not lines:
-        raise Unreadable("The file is empty.")
+        raise Unreadable(_("The file is empty."))
     headers = lines[0]
     while headers and not headers[-1]:
         headers.pop()
     width = len(headers)
     if any(any(row[width:]) for row in lines[1:]):
-        raise Unreadable("Some rows have more cells than the header row has columns.")
+        raise Unreadable(_("Some rows have more cells than the header row has columns."))
     kept = [(number, row) for number, row in enumerate(lines[1:], start=2) if any(row)]
     if len(kept) > MAX_ROWS:
         raise _too_many_rows()
     if not kept:
-        raise Unreadable("The file has a header row but no patients.")
+        raise Unreadable(_("The file has a header row but no patients."))
     return Sheet(
         headers=headers,
         rows=[(row + [""] * width)[:width] for _number, row in kept],

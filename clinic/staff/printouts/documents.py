@@ -12,6 +12,8 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.translation import gettext_lazy as _
+
 from clinic.monitoring import thresholds
 from clinic.monitoring.course_charts import nodule_progress
 from clinic.monitoring.labs import LabValue, labs_of
@@ -59,27 +61,26 @@ def prescription_document(rx: Prescription) -> tuple[dict, str]:
 # The visit summary ------------------------------------------------------------------------
 
 # R19's alert lines (clinic.monitoring.thresholds), by lab and unit: a value strictly above one
-# raises a course flag. (line, what it is) from the highest down; a value is said to cross the
-# highest line it is above.
+# raises a course flag. (line, what is said of a value above it) from the highest down; a value
+# is said to cross the highest line it is above. The sentence takes the line, its unit and the
+# times the upper limit (the liver enzymes' line).
+URGENT_LINE = _("above the %(line)s %(unit)s urgent flag line (pancreatitis risk)")
+FLAG_LINE = _("above the %(line)s %(unit)s flag line")
+TIMES_LINE = _("above the %(line)s %(unit)s flag line (%(times)s × the upper limit)")
 ALERT_LINES: dict[tuple[str, str], tuple[tuple[Decimal, str], ...]] = (
     {
         ("triglycerides", unit): (
-            (thresholds.TRIGLYCERIDES_URGENT_ABOVE[unit], "urgent flag line (pancreatitis risk)"),
-            (thresholds.TRIGLYCERIDES_ALERT_ABOVE[unit], "flag line"),
+            (thresholds.TRIGLYCERIDES_URGENT_ABOVE[unit], URGENT_LINE),
+            (thresholds.TRIGLYCERIDES_ALERT_ABOVE[unit], FLAG_LINE),
         )
         for unit in ("mg/dL", "mmol/L")
     }
     | {
-        ("total_cholesterol", unit): ((thresholds.CHOLESTEROL_ALERT_ABOVE[unit], "flag line"),)
+        ("total_cholesterol", unit): ((thresholds.CHOLESTEROL_ALERT_ABOVE[unit], FLAG_LINE),)
         for unit in ("mg/dL", "mmol/L")
     }
     | {
-        (name, "U/L"): (
-            (
-                thresholds.LIVER_ENZYME_ALERT_ABOVE,
-                f"flag line ({thresholds.LIVER_ENZYME_ALERT_TIMES_LIMIT} × the upper limit)",
-            ),
-        )
+        (name, "U/L"): ((thresholds.LIVER_ENZYME_ALERT_ABOVE, TIMES_LINE),)
         for name in ("alt", "ast")
     }
 )
@@ -109,8 +110,13 @@ def lab_lines(visit: Visit) -> list[LabLine]:
     for lab in labs_of(visit):
         crossed = next(
             (
-                f"above the {number(line)} {lab.unit} {what}"
-                for line, what in ALERT_LINES[(lab.name, lab.unit)]
+                said
+                % {
+                    "line": number(line),
+                    "unit": lab.unit,
+                    "times": thresholds.LIVER_ENZYME_ALERT_TIMES_LIMIT,
+                }
+                for line, said in ALERT_LINES[(lab.name, lab.unit)]
                 if lab.value > line
             ),
             "",

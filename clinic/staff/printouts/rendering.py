@@ -21,6 +21,7 @@ from django.contrib.staticfiles.storage import staticfiles_storage
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext
 
 # The origin templates' relative URLs are resolved against. ".invalid" never resolves (RFC
 # 6761), so even a fetcher that let it through would reach no host.
@@ -93,7 +94,7 @@ def static_only_fetcher():
 def clinic_name() -> str:
     """The name the clinic's email goes out under ("Dermatology clinic"): the same neutral
     name heads its printouts."""
-    return parseaddr(settings.DEFAULT_FROM_EMAIL)[0] or "Dermatology clinic"
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[0] or gettext("Dermatology clinic")
 
 
 def html_to_pdf(html: str) -> bytes:

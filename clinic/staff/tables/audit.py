@@ -11,6 +11,7 @@ from django import forms
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 
 from clinic.staff.exports import ExportValue
 from clinic.staff.tables.columns import DateTimeColumn
@@ -48,13 +49,13 @@ def export_detail(detail) -> str:
 
 
 class AccessTable(FastRowsTable):
-    at = DateTimeColumn(verbose_name="When", format=WHEN)
-    user = tables.Column(verbose_name="Who", orderable=False)
-    kind = tables.Column(verbose_name="Kind", orderable=False)
-    what = tables.Column(verbose_name="What", orderable=False)
+    at = DateTimeColumn(verbose_name=_("When"), format=WHEN)
+    user = tables.Column(verbose_name=_("Who"), orderable=False)
+    kind = tables.Column(verbose_name=_("Kind"), orderable=False)
+    what = tables.Column(verbose_name=_("What"), orderable=False)
     # Empty for a bulk export: its filter is under "Asked for".
-    patient = tables.Column(verbose_name="Patient", orderable=False)
-    detail = tables.Column(verbose_name="Asked for", orderable=False, empty_values=())
+    patient = tables.Column(verbose_name=_("Patient"), orderable=False)
+    detail = tables.Column(verbose_name=_("Asked for"), orderable=False, empty_values=())
 
     class Meta(FastRowsTable.Meta):
         model = RecordAccess
@@ -62,7 +63,7 @@ class AccessTable(FastRowsTable):
         sequence = ["at", "user", "kind", "what", "patient", "detail"]
         attrs = {"class": "table table-sm align-middle", "data-testid": "accesses"}
         order_by = ("-at",)
-        empty_text = "Nobody's access matches."
+        empty_text = _("Nobody's access matches.")
 
     # The export reads values, not records (clinic/staff/exports.py).
     export_values = {
@@ -105,9 +106,11 @@ class AccessFilter(RefusalFilter):
     """The refused actions' filter (dates as the clinic's days, user, registry ID with its
     check character verified), on the access log's own kinds."""
 
-    kind = django_filters.ChoiceFilter(choices=RecordAccess.Kind.choices, empty_label="Any kind")
+    kind = django_filters.ChoiceFilter(
+        choices=RecordAccess.Kind.choices, empty_label=_("Any kind"), label=_("Kind")
+    )
     user = django_filters.CharFilter(
-        label="Who (username)",
+        label=_("Who (username)"),
         field_name="user__username",
         lookup_expr="icontains",
         widget=forms.TextInput(attrs={"autocomplete": "off"}),

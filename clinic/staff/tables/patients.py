@@ -4,6 +4,7 @@ import django_tables2 as tables
 from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from clinic.staff.exports import LABEL, ExportValue
 from clinic.staff.tables.columns import DateColumn, user_name
@@ -17,21 +18,21 @@ def list_name(last_name: str, first_name: str) -> str:
 
 class PatientTable(FastRowsTable):
     registry_id = tables.Column(
-        "Registry ID", linkify=True, attrs={"td": {"class": "font-monospace"}}
+        _("Registry ID"), linkify=True, attrs={"td": {"class": "font-monospace"}}
     )
     name = tables.Column(
-        verbose_name="Name",
+        verbose_name=_("Name"),
         accessor="last_name",
         order_by=("last_name", "first_name"),
         # The surname has no URL of its own, so the record's: the registry ID's link, which
         # fast_rows then reverses once for both cells of a row.
         linkify=True,
     )
-    date_of_birth = DateColumn(verbose_name="Born", format="j M Y", orderable=False)
-    status = tables.Column()
-    risk_category = tables.Column(verbose_name="Risk category", orderable=False)
-    prescriber = tables.Column(accessor="prescriber", orderable=False, verbose_name="Prescriber")
-    enrolled_at = DateColumn(verbose_name="Enrolled", format="j M Y")
+    date_of_birth = DateColumn(verbose_name=_("Born"), format="j M Y", orderable=False)
+    status = tables.Column(verbose_name=_("Status"))
+    risk_category = tables.Column(verbose_name=_("Risk category"), orderable=False)
+    prescriber = tables.Column(accessor="prescriber", orderable=False, verbose_name=_("Prescriber"))
+    enrolled_at = DateColumn(verbose_name=_("Enrolled"), format="j M Y")
 
     class Meta(FastRowsTable.Meta):
         model = Patient
@@ -47,7 +48,9 @@ class PatientTable(FastRowsTable):
         ]
         attrs = {"class": "table table-hover align-middle"}
         order_by = ("name",)
-        empty_text = "No patient matches. Check the spelling, or search by part of the registry ID."
+        empty_text = _(
+            "No patient matches. Check the spelling, or search by part of the registry ID."
+        )
 
     # The CSV export reads values, not records (clinic/staff/exports.py): for each column with
     # a value_ method below, the fields its cell needs and the same text made of them.

@@ -14,6 +14,8 @@ from django import forms
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from clinic.staff.exports import LABEL, ExportValue
 from clinic.staff.tables.columns import DateTimeColumn
@@ -53,14 +55,16 @@ def tried(record: RefusedAction, limit: int | None = SUMMARY_LIMIT) -> list[str]
 def tried_lines(
     course_number, prescription_id, pharmacy_name, details, limit: int | None = SUMMARY_LIMIT
 ) -> list[str]:
-    """tried() from the values alone (the CSV export reads values, not records)."""
+    """tried() from the values alone (the CSV export reads values, not records). The words are
+    the reader's language on a page, English in an export (exports.EXPORT_LANGUAGE); the
+    submitted fields' names are as stored."""
     lines = []
     if course_number is not None:
-        lines.append(f"course: {course_number}")
+        lines.append(gettext("course: %(number)s") % {"number": course_number})
     if prescription_id:
-        lines.append(f"prescription: #{prescription_id}")
+        lines.append(gettext("prescription: #%(number)s") % {"number": prescription_id})
     if pharmacy_name is not None:
-        lines.append(f"pharmacy: {pharmacy_name}")
+        lines.append(gettext("pharmacy: %(name)s") % {"name": pharmacy_name})
     details = details if isinstance(details, dict) else {}
     for key, value in details.items():
         if isinstance(value, list | tuple):
@@ -70,7 +74,7 @@ def tried_lines(
     for line in lines:
         length += len(line)
         if limit is not None and length > limit:
-            summary.append(f"… and {len(lines) - len(summary)} more")
+            summary.append(gettext("… and %(count)s more") % {"count": len(lines) - len(summary)})
             break
         summary.append(line)
     return summary
@@ -105,14 +109,14 @@ def lines_html(lines: list[str]):
 
 
 class RefusalTable(FastRowsTable):
-    at = DateTimeColumn(verbose_name="When", format=WHEN)
-    kind = tables.Column(verbose_name="Kind")
-    user = tables.Column(verbose_name="By", orderable=False)
-    patient = tables.Column(verbose_name="Patient", orderable=False)
+    at = DateTimeColumn(verbose_name=_("When"), format=WHEN)
+    kind = tables.Column(verbose_name=_("Kind"))
+    user = tables.Column(verbose_name=_("By"), orderable=False)
+    patient = tables.Column(verbose_name=_("Patient"), orderable=False)
     tried = tables.Column(
-        verbose_name="What was tried", accessor="details", orderable=False, empty_values=()
+        verbose_name=_("What was tried"), accessor="details", orderable=False, empty_values=()
     )
-    reasons = tables.Column(verbose_name="Reasons", orderable=False, empty_values=())
+    reasons = tables.Column(verbose_name=_("Reasons"), orderable=False, empty_values=())
 
     class Meta(FastRowsTable.Meta):
         model = RefusedAction
@@ -120,7 +124,7 @@ class RefusalTable(FastRowsTable):
         sequence = ["at", "kind", "user", "patient", "tried", "reasons"]
         attrs = {"class": "table table-sm align-middle", "data-testid": "refusals"}
         order_by = ("-at",)
-        empty_text = "No refused action matches."
+        empty_text = _("No refused action matches.")
 
     # The CSV export reads values, not records (clinic/staff/exports.py): for each column with
     # a value_ method below, the fields its cell needs and the same text made of them.
@@ -185,8 +189,11 @@ class RefusalTable(FastRowsTable):
 def validate_registry_id(text: str) -> None:
     if text.strip() and not is_valid(text):
         raise forms.ValidationError(
-            f"{text.strip()} is not a whole registry ID (four characters, four, then the "
-            "check character); one character may be mistyped."
+            _(
+                "%(text)s is not a whole registry ID (four characters, four, then the check "
+                "character); one character may be mistyped."
+            ),
+            params={"text": text.strip()},
         )
 
 
@@ -196,21 +203,23 @@ def day_start(day: datetime.date) -> datetime.datetime:
 
 
 class RefusalFilter(django_filters.FilterSet):
-    date_from = django_filters.DateFilter(label="From", method="from_day", widget=DATE_INPUT)
-    date_to = django_filters.DateFilter(label="To", method="to_day", widget=DATE_INPUT)
-    kind = django_filters.ChoiceFilter(choices=RefusedAction.Kind.choices, empty_label="Any kind")
+    date_from = django_filters.DateFilter(label=_("From"), method="from_day", widget=DATE_INPUT)
+    date_to = django_filters.DateFilter(label=_("To"), method="to_day", widget=DATE_INPUT)
+    kind = django_filters.ChoiceFilter(
+        choices=RefusedAction.Kind.choices, empty_label=_("Any kind"), label=_("Kind")
+    )
     # Text, not a menu of users: a menu would list every account (django-filter#1143).
     user = django_filters.CharFilter(
-        label="By (username)",
+        label=_("By (username)"),
         field_name="user__username",
         lookup_expr="icontains",
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     patient = django_filters.CharFilter(
-        label="Patient registry ID",
+        label=_("Patient registry ID"),
         method="by_registry_id",
         validators=[validate_registry_id],
-        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "e.g. 7KQ3-…"}),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": _("e.g. 7KQ3-…")}),
     )
 
     class Meta:

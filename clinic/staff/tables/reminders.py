@@ -3,6 +3,8 @@
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from clinic.reminders.models import Reminder
 from clinic.staff.tables.columns import DateTimeColumn
@@ -21,14 +23,14 @@ WHEN = "j M Y H:i"
 class ReminderLogTable(FastRowsTable):
     """Every reminder row of one patient: what, when due, what happened."""
 
-    kind = tables.Column(verbose_name="Reminder")
-    due_at = DateTimeColumn(verbose_name="Due", format=WHEN)
+    kind = tables.Column(verbose_name=_("Reminder"))
+    due_at = DateTimeColumn(verbose_name=_("Due"), format=WHEN)
     # empty_values=(): a text to a patient without an email address still says where it went.
-    recipient = tables.Column(verbose_name="To", orderable=False, empty_values=())
-    status = tables.Column()
-    attempts = tables.Column(verbose_name="Attempts")
-    sent_at = DateTimeColumn(verbose_name="Sent at", format=WHEN)
-    last_error = tables.Column(verbose_name="Last error or reason", orderable=False)
+    recipient = tables.Column(verbose_name=_("To"), orderable=False, empty_values=())
+    status = tables.Column(verbose_name=_("Status"))
+    attempts = tables.Column(verbose_name=_("Attempts"))
+    sent_at = DateTimeColumn(verbose_name=_("Sent at"), format=WHEN)
+    last_error = tables.Column(verbose_name=_("Last error or reason"), orderable=False)
 
     class Meta(FastRowsTable.Meta):
         model = Reminder
@@ -36,7 +38,7 @@ class ReminderLogTable(FastRowsTable):
         sequence = ["kind", "due_at", "recipient", "status", "attempts", "sent_at", "last_error"]
         attrs = {"class": "table table-sm align-middle", "data-testid": "reminder-log"}
         order_by = ("-due_at",)
-        empty_text = "No reminder has been written for this patient."
+        empty_text = _("No reminder has been written for this patient.")
 
     def render_kind(self, record):
         return record.get_kind_display()
@@ -45,9 +47,13 @@ class ReminderLogTable(FastRowsTable):
         # A text message (docs/SMS.md): the number it went to and the provider's message id.
         if record.context.get("channel") == "sms":
             provider = record.context.get("provider_id")
-            return f"Text to {record.context.get('sms_to', '')}" + (
-                f" (provider id {provider})" if provider else ""
-            )
+            to = record.context.get("sms_to", "")
+            if provider:
+                return gettext("Text to %(number)s (provider id %(provider)s)") % {
+                    "number": to,
+                    "provider": provider,
+                }
+            return gettext("Text to %(number)s") % {"number": to}
         return value or "—"
 
     def render_status(self, record):
@@ -61,12 +67,12 @@ class ReminderLogTable(FastRowsTable):
 class FailedReminderTable(FastRowsTable):
     """Reminders that failed after their last attempt, each with a Retry button."""
 
-    who = tables.Column(verbose_name="For", accessor="patient", orderable=False)
-    kind = tables.Column(verbose_name="Reminder")
-    recipient = tables.Column(verbose_name="To", orderable=False)
-    due_at = DateTimeColumn(verbose_name="Due", format=WHEN)
-    attempts = tables.Column(verbose_name="Attempts")
-    last_error = tables.Column(verbose_name="Last error", orderable=False)
+    who = tables.Column(verbose_name=_("For"), accessor="patient", orderable=False)
+    kind = tables.Column(verbose_name=_("Reminder"))
+    recipient = tables.Column(verbose_name=_("To"), orderable=False)
+    due_at = DateTimeColumn(verbose_name=_("Due"), format=WHEN)
+    attempts = tables.Column(verbose_name=_("Attempts"))
+    last_error = tables.Column(verbose_name=_("Last error"), orderable=False)
     retry = tables.TemplateColumn(
         template_name="staff/reminder_retry_button.html",
         verbose_name="",
@@ -80,7 +86,7 @@ class FailedReminderTable(FastRowsTable):
         sequence = ["who", "kind", "recipient", "due_at", "attempts", "last_error", "retry"]
         attrs = {"class": "table table-sm align-middle", "data-testid": "failed-reminders"}
         order_by = ("due_at",)
-        empty_text = "No reminder has failed."
+        empty_text = _("No reminder has failed.")
 
     def render_who(self, value):
         return format_html(

@@ -16,7 +16,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from clinic.accounts.redirects import safe_next
@@ -52,14 +54,16 @@ class SessionForm(forms.ModelForm):
     def clean_day(self):
         day = self.cleaned_data["day"]
         if day < timezone.localdate():
-            raise forms.ValidationError("A clinic session cannot be added to a past day.")
+            raise forms.ValidationError(
+                gettext_lazy("A clinic session cannot be added to a past day.")
+            )
         return day
 
     def clean(self):
         data = super().clean()
         starts, ends = data.get("starts"), data.get("ends")
         if starts and ends and ends <= starts:
-            self.add_error("ends", "The session must end after it starts.")
+            self.add_error("ends", gettext_lazy("The session must end after it starts."))
         minutes = data.get("slot_minutes")
         if starts and ends and minutes and not self.errors:
             length = (
@@ -67,7 +71,9 @@ class SessionForm(forms.ModelForm):
                 - datetime.datetime.combine(datetime.date.min, starts)
             ).total_seconds() / 60
             if minutes > length:
-                self.add_error("slot_minutes", "A slot cannot be longer than the session.")
+                self.add_error(
+                    "slot_minutes", gettext_lazy("A slot cannot be longer than the session.")
+                )
         return data
 
 
@@ -89,11 +95,11 @@ class SlotForm(forms.Form):
     not held to the menu: a slot filled since the page was drawn is refused by the service with
     its own message ("This slot is full"), not a generic "not one of the choices"."""
 
-    slot = forms.CharField(label="Free slot", widget=forms.Select)
+    slot = forms.CharField(label=gettext_lazy("Free slot"), widget=forms.Select)
 
     def __init__(self, *args, slots, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["slot"].widget.choices = [("", "Choose a time")] + [
+        self.fields["slot"].widget.choices = [("", gettext_lazy("Choose a time"))] + [
             (slot.key, slot_label(slot)) for slot in slots
         ]
 
@@ -101,15 +107,20 @@ class SlotForm(forms.Form):
         parsed = book.parse_slot_key(self.cleaned_data["slot"])
         session = parsed and ClinicSession.objects.filter(pk=parsed[0]).first()
         if session is None:
-            raise forms.ValidationError("That slot does not exist; choose one from the list.")
+            raise forms.ValidationError(
+                gettext_lazy("That slot does not exist; choose one from the list.")
+            )
         return session, parsed[1]
 
 
 def slot_label(slot: book.Slot) -> str:
     local = timezone.localtime(slot.starts_at)
     who = slot.session.prescriber.get_full_name() or slot.session.prescriber.username
-    places = "1 place" if slot.free == 1 else f"{slot.free} places"
-    return f"{local:%a %d %b %Y, %H:%M} with {who} ({places} free)"
+    return ngettext(
+        "%(when)s with %(who)s (%(free)s place free)",
+        "%(when)s with %(who)s (%(free)s places free)",
+        slot.free,
+    ) % {"when": dateformat.format(local, "D d M Y, H:i"), "who": who, "free": slot.free}
 
 
 def _prescribers(day):
@@ -177,7 +188,7 @@ def appointment_day(request):
     if day_form.is_bound and day_form.is_valid():
         day = day_form.cleaned_data["day"] or today
     elif day_form.is_bound:
-        messages.error(request, "That is not a date; showing today instead.")
+        messages.error(request, _("That is not a date; showing today instead."))
     prescribers = _prescribers(day)
     prescriber = _chosen_prescriber(request, prescribers)
     session_form = SessionForm(
@@ -186,7 +197,7 @@ def appointment_day(request):
     )
     if request.method == "POST" and session_form.is_valid():
         session = book.create_session(by=request.user, **session_form.cleaned_data)
-        messages.success(request, f"Added the session: {session}.")
+        messages.success(request, _("Added the session: %(session)s.") % {"session": session})
         return redirect(f"{reverse('staff:appointments')}?day={session.day.isoformat()}")
     sessions = ClinicSession.objects.filter(day=day).select_related("prescriber")
     if prescriber is not None:
@@ -229,7 +240,13 @@ def appointment_book(request, patient_pk):
         else:
             local = timezone.localtime(appointment.starts_at)
             messages.success(
-                request, f"Booked {patient.full_name} on {local:%A %d %B %Y at %H:%M}."
+                request,
+                _("Booked %(name)s on %(day)s at %(time)s.")
+                % {
+                    "name": patient.full_name,
+                    "day": dateformat.format(local, "l d F Y"),
+                    "time": dateformat.format(local, "H:i"),
+                },
             )
             return redirect(patient)
     upcoming = list(book.upcoming_for(patient))
@@ -261,25 +278,25 @@ def _act(request, pk, action, done: str):
 @role_required(*STAFF_ROLES)
 @require_POST
 def appointment_cancel(request, pk):
-    return _act(request, pk, book.cancel, "The appointment is cancelled; its reminders too.")
+    return _act(request, pk, book.cancel, _("The appointment is cancelled; its reminders too."))
 
 
 @role_required(*STAFF_ROLES)
 @require_POST
 def appointment_no_show(request, pk):
-    return _act(request, pk, book.mark_no_show, "Marked as did not come.")
+    return _act(request, pk, book.mark_no_show, _("Marked as did not come."))
 
 
 @role_required(*STAFF_ROLES)
 @require_POST
 def appointment_attended(request, pk):
-    return _act(request, pk, book.mark_attended, "Marked as attended.")
+    return _act(request, pk, book.mark_attended, _("Marked as attended."))
 
 
 @role_required(*STAFF_ROLES)
 @require_POST
 def appointment_decline(request, pk):
-    return _act(request, pk, book.decline, "The request is declined; the appointment stands.")
+    return _act(request, pk, book.decline, _("The request is declined; the appointment stands."))
 
 
 @role_required(*STAFF_ROLES)
@@ -305,7 +322,9 @@ def appointment_approve(request, pk):
         slots = book.free_slots(first_day=timezone.localdate(), days=BOOKING_DAYS)
         form = SlotForm(request.POST, slots=slots)
         if not form.is_valid():
-            messages.error(request, "Choose the new time from the list before approving the move.")
+            messages.error(
+                request, _("Choose the new time from the list before approving the move.")
+            )
             return redirect("staff:appointment-requests")
         new_session, new_start = form.cleaned_data["slot"]
     try:
@@ -313,5 +332,7 @@ def appointment_approve(request, pk):
     except book.AppointmentRefused as refusal:
         messages.error(request, str(refusal))
     else:
-        messages.success(request, f"Approved for {appointment.patient.full_name}.")
+        messages.success(
+            request, _("Approved for %(name)s.") % {"name": appointment.patient.full_name}
+        )
     return redirect("staff:appointment-requests")

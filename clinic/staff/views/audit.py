@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime
 
+from django.utils import dateformat
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from clinic.accounts.roles import Role, role_required
@@ -38,53 +40,53 @@ CHANGES_SHOWN = 200
 
 
 def _day(value) -> str:
-    return f"{value:%-d %b %Y}" if value else "no date"
+    return dateformat.format(value, "j M Y") if value else _("no date")
 
 
 # Each tracked part of a patient's record: its model, its history rows of one patient, and
-# what an entry is about, in the row's own fields (no query per row).
+# what an entry is about, in the row's own fields (no query per row), in the reader's language.
 RECORD_PARTS = (
-    (Patient, lambda p: Patient.history.filter(id=p.pk), lambda row: "Patient record"),
+    (Patient, lambda p: Patient.history.filter(id=p.pk), lambda row: _("Patient record")),
     (
         PriorTreatment,
         lambda p: PriorTreatment.history.filter(patient_id=p.pk),
-        lambda row: f"Prior treatment: {row.get_kind_display()}",
+        lambda row: _("Prior treatment: %(kind)s") % {"kind": row.get_kind_display()},
     ),
-    (Guardian, lambda p: Guardian.history.filter(patient_id=p.pk), lambda row: "Guardian"),
+    (Guardian, lambda p: Guardian.history.filter(patient_id=p.pk), lambda row: _("Guardian")),
     (
         PregnancyTest,
         lambda p: PregnancyTest.history.filter(patient_id=p.pk),
-        lambda row: f"Pregnancy test of {_day(row.specimen_date)}",
+        lambda row: _("Pregnancy test of %(day)s") % {"day": _day(row.specimen_date)},
     ),
     (
         MonthlyConfirmation,
         lambda p: MonthlyConfirmation.history.filter(patient_id=p.pk),
-        lambda row: f"Monthly confirmation of {_day(row.confirmed_on)}",
+        lambda row: _("Monthly confirmation of %(day)s") % {"day": _day(row.confirmed_on)},
     ),
     (
         TreatmentCourse,
         lambda p: TreatmentCourse.history.filter(patient_id=p.pk),
-        lambda row: f"Course {row.number}",
+        lambda row: _("Course %(number)s") % {"number": row.number},
     ),
     (
         Prescription,
         lambda p: Prescription.history.filter(course__patient_id=p.pk),
-        lambda row: f"Prescription of {_day(row.prescribed_on)}",
+        lambda row: _("Prescription of %(day)s") % {"day": _day(row.prescribed_on)},
     ),
     (
         Dispense,
         lambda p: Dispense.history.filter(prescription__course__patient_id=p.pk),
-        lambda row: f"Dispense {row.authorization_number}",
+        lambda row: _("Dispense %(number)s") % {"number": row.authorization_number},
     ),
     (
         Visit,
         lambda p: Visit.history.filter(patient_id=p.pk),
-        lambda row: f"Visit of {_day(row.visit_date)}",
+        lambda row: _("Visit of %(day)s") % {"day": _day(row.visit_date)},
     ),
     (
         CourseFlag,
         lambda p: CourseFlag.history.filter(course__patient_id=p.pk),
-        lambda row: f"Flag: {row.get_kind_display()}",
+        lambda row: _("Flag: %(kind)s") % {"kind": row.get_kind_display()},
     ),
 )
 

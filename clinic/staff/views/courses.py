@@ -6,6 +6,7 @@ services do the deciding. Prescribing is in prescribing.py.
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from clinic.accounts.roles import STAFF_ROLES, Role, has_role, role_required
 from clinic.monitoring.course_charts import chart_data, nodule_progress
@@ -33,7 +34,7 @@ def course_start(request, patient_pk):
             for reason in refusal.reasons:
                 form.add_error(None, reason)
         else:
-            messages.success(request, f"Course {course.number} started.")
+            messages.success(request, _("Course %(number)s started.") % {"number": course.number})
             return redirect(course)
     elif form.is_bound:  # the form's own checks refused (the service records its refusals)
         refuse_invalid_form(
@@ -89,8 +90,10 @@ def course_end(request, pk):
         else:
             messages.success(
                 request,
-                "The course has ended. Prescriptions not yet dispensed are voided, and the "
-                "supply already handed out stops on the end day.",
+                _(
+                    "The course has ended. Prescriptions not yet dispensed are voided, and the "
+                    "supply already handed out stops on the end day."
+                ),
             )
             return redirect(course)
     elif form.is_bound:  # the form's own checks refused (the service records its refusals)

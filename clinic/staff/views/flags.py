@@ -5,6 +5,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from clinic.accounts.redirects import safe_next
 from clinic.accounts.roles import ACKNOWLEDGING_ROLES, role_required
@@ -16,13 +18,15 @@ from clinic.staff.access_log import log_page
 
 class AcknowledgeForm(forms.Form):
     action = forms.ChoiceField(
-        label="Action taken", choices=CourseFlag.Action.choices, widget=forms.RadioSelect
+        label=gettext_lazy("Action taken"),
+        choices=CourseFlag.Action.choices,
+        widget=forms.RadioSelect,
     )
     action_text = forms.CharField(
-        label="What was done",
+        label=gettext_lazy("What was done"),
         required=False,
         max_length=300,
-        help_text="Required for “Other”.",
+        help_text=gettext_lazy("Required for “Other”."),
     )
 
 
@@ -46,7 +50,9 @@ def acknowledge(request, pk):
             else:
                 form.add_error(None, error)
         else:
-            messages.success(request, f"Flag acknowledged: {flag.get_kind_display()}.")
+            messages.success(
+                request, _("Flag acknowledged: %(kind)s.") % {"kind": flag.get_kind_display()}
+            )
             if form.cleaned_data["action"] == CourseFlag.Action.STOP and flag.course.is_active:
                 status = (
                     "stopped_early"

@@ -14,6 +14,7 @@ import logging
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from clinic.accounts.roles import Role, has_role, role_required
@@ -120,8 +121,10 @@ def import_confirm(request, pk):
     elif batch.error_row_count:
         messages.error(
             request,
-            "Nothing was written: the file has rows with errors. Correct them in the file "
-            "and upload it again.",
+            _(
+                "Nothing was written: the file has rows with errors. Correct them in the file "
+                "and upload it again."
+            ),
         )
     return redirect("staff:import-detail", pk=batch.pk)
 

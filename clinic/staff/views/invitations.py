@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinic.accounts.roles import STAFF_ROLES, role_required
@@ -23,7 +24,10 @@ def send_invitation(request, pk):
     else:
         messages.success(
             request,
-            f"An invitation was emailed to {invitation.sent_to}. The link works once, for 72 "
-            "hours; any earlier link no longer works.",
+            _(
+                "An invitation was emailed to %(address)s. The link works once, for 72 hours; "
+                "any earlier link no longer works."
+            )
+            % {"address": invitation.sent_to},
         )
     return redirect(patient)

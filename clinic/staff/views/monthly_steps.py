@@ -10,11 +10,13 @@ from collections.abc import Iterator
 from django.contrib import messages
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import dateformat
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from clinic.accounts.roles import STAFF_ROLES, role_required
 from clinic.staff.access import get_patient_for
-from clinic.staff.exports import CONTENT_TYPE, neutralise, stream_csv
+from clinic.staff.exports import CONTENT_TYPE, in_export_language, neutralise, stream_csv
 from clinic.staff.forms.monthly_steps import CounsellingForm, MonthStepsForm
 from clinic.staff.refusals import refuse_invalid_form
 from dosing import counselling
@@ -60,15 +62,25 @@ def confirm_counselling(request, patient_pk):
             patient=patient,
             course=course,
         )
-        messages.error(request, f"Counselling not confirmed: {form.errors['month'][0]}")
+        messages.error(
+            request,
+            _("Counselling not confirmed: %(reason)s") % {"reason": form.errors["month"][0]},
+        )
         return redirect(_this_month_url(patient))
     month = form.cleaned_data["month"]
     try:
         counselling.confirm_counselling(course, month=month, by=request.user)
     except Refused as refusal:
-        messages.error(request, "Counselling not confirmed: " + " ".join(refusal.reasons))
+        messages.error(
+            request,
+            _("Counselling not confirmed: %(reason)s") % {"reason": " ".join(refusal.reasons)},
+        )
     else:
-        messages.success(request, f"Counselling confirmed for {month.label}.")
+        messages.success(
+            request,
+            _("Counselling confirmed for %(month)s.")
+            % {"month": dateformat.format(month.first, "F Y")},
+        )
     return redirect(_this_month_url(patient))
 
 
@@ -112,5 +124,8 @@ def csv_row(course: TreatmentCourse) -> list:
 
 def csv_lines(courses) -> Iterator[str]:
     """The header, then blocks of lines as the rows are fetched (one query, read through a
-    cursor), every cell made inert for a spreadsheet (exports.stream_csv)."""
-    return stream_csv([neutralise(header) for header in CSV_HEADERS], courses, csv_row)
+    cursor), every cell made inert for a spreadsheet (exports.stream_csv); in English whatever
+    the page's language, as every export (exports.in_export_language)."""
+    return in_export_language(
+        stream_csv([neutralise(header) for header in CSV_HEADERS], courses, csv_row)
+    )

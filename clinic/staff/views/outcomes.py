@@ -11,12 +11,13 @@ import csv
 
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from clinic.accounts.roles import Role, role_required
 from clinic.monitoring.outcomes_report import OutcomesReport, outcomes_report
 from clinic.staff.access_log import log_export
-from clinic.staff.exports import Echo, neutralise
+from clinic.staff.exports import Echo, in_export_language, neutralise
 from clinic.staff.forms.outcomes import OutcomesFilter
 
 OUTCOME_READERS = (Role.PRESCRIBER, Role.REGISTRY_ADMIN)
@@ -78,7 +79,9 @@ def outcomes(request):
             writer.writerow([neutralise(str(v) if v is not None else "") for v in row])
             for row in csv_rows(report, who)
         )
-        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(
+            in_export_language(lines), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = (
             f'attachment; filename="outcomes-{first:%Y-%m}-to-{last:%Y-%m}.csv"'
         )
@@ -93,6 +96,6 @@ def outcomes(request):
             "prescriber": prescriber,
             "chart_data": chart_data(report),
             "query_string": request.GET.copy().urlencode() if form.is_valid() else "",
-            "title": "Outcomes",
+            "title": _("Outcomes"),
         },
     )

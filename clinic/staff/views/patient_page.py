@@ -3,6 +3,7 @@ bring several apps' records together are clinic views)."""
 
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clinic.accounts.roles import STAFF_ROLES, Role, has_role, role_required
 from clinic.monitoring.appointments import upcoming_for
@@ -33,16 +34,16 @@ def patient_detail(request, pk):
     log_page(request, patient, "Patient page")
     prior = list(patient.prior_treatments.all())
     history = history_entries(
-        Patient.history.filter(id=patient.pk), Patient, lambda row: "Patient record"
+        Patient.history.filter(id=patient.pk), Patient, lambda row: _("Patient record")
     ) + history_entries(
         PriorTreatment.history.filter(patient_id=patient.pk),
         PriorTreatment,
-        lambda row: f"Prior treatment: {PriorTreatment.Kind(row.kind).label}",
+        lambda row: _("Prior treatment: %(kind)s") % {"kind": PriorTreatment.Kind(row.kind).label},
     )
     # The guardian (issue 17 point 5): one query for the row, one for its history.
     guardian = guardian_for(patient)
     history += history_entries(
-        Guardian.history.filter(patient_id=patient.pk), Guardian, lambda row: "Guardian"
+        Guardian.history.filter(patient_id=patient.pk), Guardian, lambda row: _("Guardian")
     )
     history.sort(key=lambda entry: entry.when, reverse=True)
     invitation = patient.invitations.first()

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from clinic.accounts.roles import STAFF_ROLES, Role, has_role, role_required
 from clinic.staff.access import get_patient_for
@@ -77,7 +78,9 @@ def patient_enrol(request):
                 **form.details(),
             )
             messages.success(
-                request, f"{patient.full_name} is enrolled with registry ID {patient.registry_id}."
+                request,
+                _("%(name)s is enrolled with registry ID %(registry_id)s.")
+                % {"name": patient.full_name, "registry_id": patient.registry_id},
             )
             return redirect(patient)
         # An age under 12, a duplicate, a missing consent: refused, and recorded as such.
@@ -103,7 +106,7 @@ def patient_edit(request, pk):
                 guardian=form.guardian_entry(),
                 **form.details(),
             )
-            messages.success(request, "Changes saved.")
+            messages.success(request, _("Changes saved."))
             for sentence in changed.consequences:
                 messages.warning(request, sentence)
             return redirect(patient)
@@ -130,7 +133,7 @@ def patient_status(request, pk):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, "Status changed.")
+            messages.success(request, _("Status changed."))
             for sentence in changed.consequences:
                 messages.warning(request, sentence)
             return redirect(patient)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clinic.accounts.roles import STAFF_ROLES, role_required
 from clinic.staff.paging import page_of
@@ -22,7 +23,7 @@ def pharmacy_list(request):
     links = page_of(request, pharmacies, ("name", "pk"), PAGE_SIZE)
     standings = [certification_standing(pharmacy, today) for pharmacy in links.page.rows]
     context = {
-        "title": "Pharmacies",
+        "title": _("Pharmacies"),
         "standings": standings,
         "today": today,
         "links": links,

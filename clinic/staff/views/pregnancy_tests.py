@@ -9,6 +9,8 @@ from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from clinic.accounts.roles import STAFF_ROLES, role_required
 from clinic.monitoring import services
@@ -37,7 +39,7 @@ class PregnancyTestForm(forms.ModelForm):
     def clean_specimen_date(self):
         day = self.cleaned_data["specimen_date"]
         if day > timezone.localdate():
-            raise forms.ValidationError("The specimen date is in the future.")
+            raise forms.ValidationError(gettext_lazy("The specimen date is in the future."))
         return day
 
 
@@ -56,16 +58,19 @@ def record_pregnancy_test(request, patient_pk):
                 numbers = ", ".join(str(course.number) for course in stopped)
                 messages.error(
                     request,
-                    f"Positive pregnancy test: course {numbers} is stopped at once, its "
-                    "prescriptions are voided and no further prescription or dispense is "
-                    "possible. Refer the patient (R18).",
+                    _(
+                        "Positive pregnancy test: course %(numbers)s is stopped at once, its "
+                        "prescriptions are voided and no further prescription or dispense is "
+                        "possible. Refer the patient (R18)."
+                    )
+                    % {"numbers": numbers},
                 )
             else:
                 messages.error(
-                    request, "Positive pregnancy test recorded. Refer the patient (R18)."
+                    request, _("Positive pregnancy test recorded. Refer the patient (R18).")
                 )
         else:
-            messages.success(request, "Negative pregnancy test recorded.")
+            messages.success(request, _("Negative pregnancy test recorded."))
         return redirect(patient)
     if form.is_bound:  # a specimen date in the future, no result: refused, and recorded
         refuse_invalid_form(

@@ -8,7 +8,8 @@ from dataclasses import replace
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from clinic.accounts.roles import Role, role_required
@@ -85,19 +86,27 @@ def prescribe(request, pk):
         else:
             messages.success(
                 request,
-                f"Prescribed {prescription.mg_per_dose} mg × {prescription.doses_per_day} a day "
-                f"for {prescription.days_supply} days. Pick-up window "
-                f"{prescription.window_opens:%-d %b} to {prescription.window_closes:%-d %b}.",
+                _(
+                    "Prescribed %(mg)s mg × %(per_day)s a day for %(days)s days. Pick-up window "
+                    "%(opens)s to %(closes)s."
+                )
+                % {
+                    "mg": prescription.mg_per_dose,
+                    "per_day": prescription.doses_per_day,
+                    "days": prescription.days_supply,
+                    "opens": dateformat.format(prescription.window_opens, "j M"),
+                    "closes": dateformat.format(prescription.window_closes, "j M"),
+                },
             )
             # Say what the new prescription replaced (R13: one supply at a time).
             for earlier in prescription.replaces.all():
                 messages.warning(
                     request,
-                    f"The prescription of {earlier.prescribed_on:%-d %b}, not yet dispensed, "
-                    "is voided.",
+                    _("The prescription of %(day)s, not yet dispensed, is voided.")
+                    % {"day": dateformat.format(earlier.prescribed_on, "j M")},
                 )
             if form.cleaned_data.get("replace_reason"):
-                messages.warning(request, "The supply handed out before stops counting today.")
+                messages.warning(request, _("The supply handed out before stops counting today."))
             return redirect(course)
     elif form.is_bound:  # a 31-day supply, a dose that is not a number: refused by the form
         refuse_invalid_form(

@@ -5,6 +5,7 @@ import logging
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinic.accounts.roles import STAFF_ROLES, role_required
@@ -49,9 +50,9 @@ def retry_reminder(request, pk):
         logger.info("reminder %s put back in the queue by user %s", pk, request.user.pk)
         messages.success(
             request,
-            f"The {reminder.get_kind_display().lower()} reminder will be sent again within "
-            "a minute.",
+            _("The %(kind)s reminder will be sent again within a minute.")
+            % {"kind": reminder.get_kind_display().lower()},
         )
     else:
-        messages.info(request, "That reminder has not failed (any more); nothing to retry.")
+        messages.info(request, _("That reminder has not failed (any more); nothing to retry."))
     return redirect("staff:reminders-failed")

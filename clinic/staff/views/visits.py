@@ -9,7 +9,9 @@ from django import forms
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from clinic.accounts.roles import STAFF_ROLES, role_required
@@ -41,24 +43,34 @@ def _save(form, patient, user):
 
 
 def _said_saved(request, visit, attended, appointment):
+    # The date filter's formats, so Spanish has its month names ("6 Dic 2026").
+    day = dateformat.format(visit.visit_date, "j M Y")
     if visit.pregnancy_test and visit.pregnancy_test.result == "positive":
         messages.error(
             request,
-            "Positive pregnancy test: the course is stopped at once, no prescription or "
-            "dispense is possible, and the prescriber is flagged. Refer the patient (R18).",
+            _(
+                "Positive pregnancy test: the course is stopped at once, no prescription or "
+                "dispense is possible, and the prescriber is flagged. Refer the patient (R18)."
+            ),
         )
     else:
-        messages.success(request, f"Visit of {visit.visit_date:%-d %b %Y} saved.")
+        messages.success(request, _("Visit of %(day)s saved.") % {"day": day})
     if attended:
         if visit.visit_date == timezone.localdate():
-            day = "Today's appointment is" if len(attended) == 1 else "Today's appointments are"
+            said = ngettext(
+                "Today's appointment is marked attended.",
+                "Today's appointments are marked attended.",
+                len(attended),
+            )
         else:
-            day = f"The appointment of {visit.visit_date:%-d %b %Y} is"
-        messages.success(request, f"{day} marked attended.")
+            said = _("The appointment of %(day)s is marked attended.") % {"day": day}
+        messages.success(request, said)
     if appointment is not None:
         local = timezone.localtime(appointment.starts_at)
         messages.success(
-            request, f"Booked the follow-up on {local:%A} {local.day} {local:%B %Y at %H:%M}."
+            request,
+            _("Booked the follow-up on %(day)s at %(time)s.")
+            % {"day": dateformat.format(local, "l j F Y"), "time": dateformat.format(local, "H:i")},
         )
 
 

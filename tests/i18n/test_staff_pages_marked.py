@@ -1,0 +1,321 @@
+"""Every word of the staff pages is marked for translation, and the staff catalogue is Spanish
+(issue 19 point 3, "staff pages translatable too").
+
+A prescriber whose language cookie says Spanish opens the staff pages of a patient with a course,
+a booked appointment with a request to move it, an open flag, refused forms and a failed
+reminder, in the pseudo-language of tests/i18n/pseudo.py: everything that went through gettext
+comes back wrapped in ⟦ ⟧, so a word outside the marks (other than the records' own data:
+names, registry IDs, email addresses, the pharmacy's name, notes and what was stored in English,
+such as a flag's detail or a refusal's reasons) is one no translator could reach, and fails the
+test with the page and the words. The forms' own error messages are read the same way.
+
+The staff pages also show other apps' words: the labels of registry's, dosing's, monitoring's
+and reminders' models, the monthly steps' names, the change history's actions and values
+(registry.audit), a day's dose summary (dosing.schedule), dosing's refusals. Each app marks its
+own (and its own tests hold them); those not marked yet are listed by other_apps_words() and left
+out here, whole words only, so this test holds the staff pages' own words.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import Decimal
+from html import unescape
+from pathlib import Path
+
+import polib
+import pytest
+from django.apps import apps as django_apps
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.text import capfirst
+
+from clinic.monitoring import appointments as book
+from clinic.monitoring import outcomes_report
+from clinic.monitoring.models import CourseFlag
+from clinic.reminders.models import Reminder
+from clinic.staff.forms.courses import regimen_check
+from clinic.staff.importing.columns import COLUMNS
+from dosing.models import Dispense, RefusedAction
+from dosing.monthly_steps import STEPS
+from registry import audit
+from registry.models import RecordAccess
+from tests.i18n.pseudo import (
+    ALWAYS_AS_IS,
+    OPEN,
+    assert_all_marked,
+    marked_translations,
+    visible_text,
+)
+from tests.i18n.pseudo import _outside as outside_from
+
+LONDON = timezone.get_default_timezone()
+DAY = timezone.localdate() + datetime.timedelta(days=5)
+CATALOGUE = Path(settings.BASE_DIR) / "clinic/staff/locale/es/LC_MESSAGES/django.po"
+FLAG_DETAIL = "PHQ-2 score 4 at the visit"
+LAST_ERROR = "SMTP server unreachable"
+NOTES = "Prefers mornings"
+PRESCRIBING_ERRORS = {"mg_per_dose": "30", "days_supply": "31", "doses_per_day": "2"}
+
+
+@pytest.fixture
+def staff_world(patient, prescriber, nurse, build_course):
+    """Alex Rivera with a course (2 prescriptions, 2 visits), an appointment in 5 days that
+    they asked to move, an open flag and a failed reminder."""
+    for user, first, last in ((prescriber, "Grace", "Okafor"), (nurse, "Nils", "Lind")):
+        user.first_name, user.last_name = first, last
+        user.save()
+    record = patient.patient
+    record.notes = NOTES
+    record.save()
+    course = build_course(record, prescriptions=2, visits=2)
+    session = book.create_session(
+        prescriber=prescriber,
+        day=DAY,
+        starts=datetime.time(10, 0),
+        ends=datetime.time(11, 0),
+        slot_minutes=30,
+        capacity=2,
+        by=prescriber,
+    )
+    start = datetime.datetime.combine(DAY, datetime.time(10, 0), tzinfo=LONDON)
+    booked = book.book(record, session, start, by=nurse)
+    book.request_change(booked, change=booked.Change.MOVE, message="Mornings suit me", by=patient)
+    CourseFlag.objects.create(course=course, kind="mood_screen", detail=FLAG_DETAIL)
+    Reminder.objects.create(
+        kind=Reminder.Kind.choices[0][0],
+        patient=record,
+        recipient=record.email,
+        subject_key="staff-i18n",
+        due_at=timezone.now(),
+        due_date=timezone.localdate(),
+        status=Reminder.Status.FAILED,
+        attempts=5,
+        last_error=LAST_ERROR,
+    )
+    return record, course
+
+
+def in_spanish(client, user):
+    client.force_login(user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
+    return client
+
+
+def data_of(record, *users) -> tuple[str, ...]:
+    """The records' own words: never translated, so taken out before the check. A refusal's
+    reasons, what was tried and what the access log says was looked at are stored in English
+    (they are records)."""
+    refused = RefusedAction.objects.all()
+    return (
+        record.first_name,
+        record.last_name,
+        record.full_name,
+        record.registry_id,
+        record.email,
+        NOTES,
+        "Riverside Pharmacy",
+        "Mornings suit me",
+        FLAG_DETAIL,
+        LAST_ERROR,
+        *(name for user in users for name in (user.get_full_name(), user.get_username())),
+        *(reason for refusal in refused for reason in refusal.reasons),
+        *(str(key).replace("_", " ") for refusal in refused for key in refusal.details),
+        *(str(value) for refusal in refused for value in refusal.details.values()),
+        *RecordAccess.objects.values_list("what", flat=True).distinct(),
+        *Dispense.objects.values_list("authorization_number", flat=True),
+    )
+
+
+OTHER_APPS = ("registry", "dosing", "clinic", "reminders")  # clinic: monitoring's label
+
+
+def other_apps_words() -> set[str]:
+    """The words of other apps the staff pages show that their owners have not marked yet (a
+    marked one is lazy, a Promise, and comes back wrapped like any other)."""
+    texts = []
+    for app in OTHER_APPS:
+        for model in django_apps.get_app_config(app).get_models():
+            for field in model._meta.get_fields():
+                texts += [getattr(field, "verbose_name", None), getattr(field, "help_text", None)]
+                texts += [label for _value, label in getattr(field, "flatchoices", None) or ()]
+    texts += [label for _key, label in STEPS]
+    texts += list(audit.ACTIONS.values())
+    texts += list(outcomes_report.WHY_LABELS.values()) + ["and more"]  # the report's bands
+    texts += ["morning", "evening"]  # a day's dose summary (dosing.schedule.dose_runs)
+    texts += ["mg/dL", "mmol/L", "U/L"]  # units, the same in every language
+    plain = [text for text in texts if isinstance(text, str) and not isinstance(text, Promise)]
+    # As written, as a label shows it (capfirst) and within a sentence (lowercase).
+    return {word for text in plain for word in (text, capfirst(text), text.lower()) if word}
+
+
+def dosing_check_words(course, body: dict) -> list[str]:
+    """What dosing's live check says of a dose (its summary, refusals and warnings): shown on
+    the prescribing page, dosing's own words."""
+    check = regimen_check(course, Decimal(70), body, None)
+    return [str(text) for text in (check.summary, *check.refusals, *check.warnings) if text]
+
+
+def changes_left_out(html: str) -> str:
+    """The page without the change history's lists of changes: each line is registry.audit's
+    (a model's label, the values as it writes them, its dates in English)."""
+    return re.sub(r'<ul class="small mb-0">\s*<li>.*?</ul>', "", html, flags=re.S)
+
+
+def unmarked_in_html(html: str, data, others=()) -> list[str]:
+    """pseudo.unmarked_in_html, with the records' data, ALWAYS_AS_IS and the other apps'
+    unmarked words taken out as whole words only (so "no", an example of the import file, is
+    not taken out of "Not known")."""
+    removable = sorted({*data, *others, *ALWAYS_AS_IS} - {""}, key=len, reverse=True)
+    found, depth = [], 0
+    for chunk in visible_text(changes_left_out(html)):
+        rest, depth = outside_from(chunk, depth)
+        for value in removable:
+            if value in rest:
+                rest = re.sub(rf"(?<![^\W\d_]){re.escape(value)}(?![^\W\d_])", " ", rest)
+        if re.search(r"[^\W\d_]{2,}", rest):
+            found.append(" ".join(chunk.split()))
+    return found
+
+
+def staff_pages(record, course) -> dict[str, str]:
+    return {
+        "worklist": reverse("staff:worklist"),
+        "patient list": reverse("staff:patient-list"),
+        "patient page": reverse("staff:patient-detail", args=[record.pk]),
+        "enrolment form": reverse("staff:patient-enrol"),
+        "edit form": reverse("staff:patient-edit", args=[record.pk]),
+        "visit form": reverse("staff:visit-new", args=[record.pk]),
+        "course page": reverse("staff:course-detail", args=[course.pk]),
+        "prescribing page": reverse("staff:course-prescribe", args=[course.pk]),
+        "appointments day": reverse("staff:appointments") + f"?day={DAY:%Y-%m-%d}",
+        "appointment requests": reverse("staff:appointment-requests"),
+        "refusals": reverse("staff:refusals"),
+        "outcomes": reverse("staff:outcomes"),
+        "import upload": reverse("staff:import-upload"),
+        "failed reminders": reverse("staff:reminders-failed"),
+        "reminder log": reverse("staff:patient-reminders", args=[record.pk]),
+        "flag": reverse(
+            "staff:flag-acknowledge", args=[CourseFlag.objects.get(kind="mood_screen").pk]
+        ),
+    }
+
+
+def import_file_words() -> tuple[str, ...]:
+    """What a file holds, the same in every language: the column names, the examples and the
+    values a choice column takes (the upload page lists them)."""
+    words = []
+    for column in COLUMNS:
+        words += [column.name, column.example]
+        words += [str(value) for value, _label in column.choices]
+    return tuple(words)
+
+
+def refuse_some_forms(client, record, course):
+    """Forms posted with errors: each is a refused action (stored in English) and a page of
+    messages; the pages are returned by name."""
+    posts = {
+        "enrolment errors": (
+            reverse("staff:patient-enrol"),
+            {"first_name": "Bo", "date_of_birth": "2020-01-01", "email": record.email},
+        ),
+        "visit errors": (
+            reverse("staff:visit-new", args=[record.pk]),
+            {"weight_kg": "900", "nodule_count": "-1", "visit_date": "2999-01-01"},
+        ),
+        "prescribing errors": (
+            reverse("staff:course-prescribe", args=[course.pk]),
+            PRESCRIBING_ERRORS,
+        ),
+        "status errors": (
+            reverse("staff:patient-status", args=[record.pk]),
+            {"status": "withdrawn"},
+        ),
+        "day errors": (reverse("staff:appointments"), {"day": "2000-01-01"}),
+    }
+    return {name: client.post(url, body) for name, (url, body) in posts.items()}
+
+
+def test_every_staff_page_is_marked(client, monkeypatch, staff_world, prescriber, nurse):
+    record, course = staff_world
+    in_spanish(client, prescriber)
+    # Refused first, outside the pseudo-language: the refusals the pages list are stored as
+    # any refusal is, in plain English, and are the records' data.
+    refuse_some_forms(client, record, course)
+    with marked_translations(monkeypatch):
+        found = {}
+        for name, url in staff_pages(record, course).items():
+            response = client.get(url)
+            assert response.status_code == 200, (name, response.status_code)
+            found[name] = response.content.decode()
+        posted = refuse_some_forms(client, record, course)
+    data = data_of(record, prescriber, nurse)
+    others = other_apps_words() | set(dosing_check_words(course, PRESCRIBING_ERRORS))
+    found.update({name: response.content.decode() for name, response in posted.items()})
+    assert OPEN in found["worklist"]  # the pseudo-language was on
+    unmarked = {name: unmarked_in_html(html, data, others) for name, html in found.items()}
+    unmarked["import upload"] = unmarked_in_html(
+        found["import upload"], data + import_file_words(), others
+    )
+    assert_all_marked(unmarked)
+
+
+def test_the_staff_catalogue_is_all_translated():
+    catalogue = polib.pofile(str(CATALOGUE))
+    assert len(catalogue) > 500
+    untranslated = [entry.msgid for entry in catalogue.untranslated_entries()]
+    fuzzy = [entry.msgid for entry in catalogue.fuzzy_entries()]
+    assert (untranslated, fuzzy) == ([], [])
+    for entry in catalogue:
+        if entry.msgid_plural:
+            assert len(entry.msgstr_plural) == 3, entry.msgid
+            assert all(entry.msgstr_plural.values()), entry.msgid
+
+
+def test_a_spanish_prescriber_reads_the_worklist_in_spanish(client, staff_world, prescriber):
+    html = unescape(in_spanish(client, prescriber).get(reverse("staff:worklist")).content.decode())
+    assert '<html lang="es">' in html
+    assert '<h1 class="h2 mb-0">Tareas pendientes</h1>' in html
+    assert "Alertas abiertas" in html
+    assert "Visitas previstas esta semana" in html
+    assert "Nada por aquí." in html
+    assert re.search(r"<th scope=\"col\">Paciente</th>", html)
+    for english in (">Worklist<", "Open flags", "Nothing here.", "Visits planned"):
+        assert english not in html
+
+
+def test_an_english_prescriber_reads_the_worklist_in_english(client, staff_world, prescriber):
+    client.force_login(prescriber)
+    html = client.get(reverse("staff:worklist")).content.decode()
+    assert '<h1 class="h2 mb-0">Worklist</h1>' in html
+    assert "Tareas pendientes" not in html.split("</nav>", 1)[1]
+
+
+def test_exports_and_the_refusal_log_stay_in_english(client, staff_world, prescriber):
+    """A file is data that travels and the refusal log is a record: both are written in English
+    whatever the page's language (clinic.staff.exports, clinic.staff.refusals)."""
+    record, course = staff_world
+    in_spanish(client, prescriber)
+    refuse_some_forms(client, record, course)
+    reasons = [reason for refusal in RefusedAction.objects.all() for reason in refusal.reasons]
+    assert "Reason: Give the reason the patient is withdrawn." in reasons
+    assert "Visit date: This date is in the future." in reasons
+
+    def files():
+        urls = [
+            reverse("staff:patient-list") + "?_export=csv",
+            reverse("staff:refusals") + "?_export=csv",
+            reverse("staff:outcomes") + "?_export=csv",
+            reverse("staff:monthly-steps-csv"),
+        ]
+        return [b"".join(client.get(url).streaming_content).decode() for url in urls]
+
+    spanish = files()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en-gb"
+    assert files() == spanish
+    assert spanish[0].startswith("Registry ID,Name,Born,Status,Risk category,Prescriber,Enrolled")
+    assert "Dic" not in spanish[1]
+    assert "Motivo" not in spanish[1]
