@@ -93,3 +93,22 @@ def test_the_switch_needs_the_csrf_token(db):
 
     strict = Client(enforce_csrf_checks=True)
     assert strict.post(SWITCH, {"language": "es"}).status_code == 403
+
+
+def test_not_found_is_written_in_the_readers_language(
+    client, patient, monkeypatch
+):
+    from tests.i18n.pseudo import assert_all_marked, marked_translations, unmarked_in_html
+
+    record = patient.patient
+    record.language = Patient.Language.SPANISH
+    record.save()
+    client.force_login(patient)
+    response = client.get(reverse("portal:course-schedule", args=[999999]))
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "Página no encontrada" in html
+    with marked_translations(monkeypatch):
+        marked = client.get("/no-such-page/")
+    data = (record.first_name, record.last_name, patient.get_username(), patient.get_full_name())
+    assert_all_marked({"404": unmarked_in_html(marked.content.decode(), data)})
