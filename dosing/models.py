@@ -11,43 +11,47 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from dosing import rules
 from dosing.rules import Formulation
 
 FORMULATION_CHOICES = [
-    (Formulation.CONVENTIONAL.value, "Conventional capsules (10, 20, 30, 40 mg)"),
-    (Formulation.ABSORICA.value, "Absorica (10, 20, 25, 30, 35, 40 mg)"),
-    (Formulation.ABSORICA_LD.value, "Absorica LD (8, 16, 24, 32 mg)"),
+    (Formulation.CONVENTIONAL.value, _("Conventional capsules (10, 20, 30, 40 mg)")),
+    (Formulation.ABSORICA.value, _("Absorica (10, 20, 25, 30, 35, 40 mg)")),
+    (Formulation.ABSORICA_LD.value, _("Absorica LD (8, 16, 24, 32 mg)")),
 ]
 
 
 class TreatmentCourse(models.Model):
     class Status(models.TextChoices):
-        PLANNED = "planned", "Planned"
-        ACTIVE = "active", "Active"
-        COMPLETED = "completed", "Completed"
-        STOPPED_EARLY = "stopped_early", "Stopped early (nodules down 70%)"
-        STOPPED_20_WEEKS = "stopped_20_weeks", "Stopped at 20 weeks"
-        DISCONTINUED = "discontinued", "Discontinued"
+        PLANNED = "planned", _("Planned")
+        ACTIVE = "active", pgettext_lazy("course status", "Active")
+        COMPLETED = "completed", pgettext_lazy("course status", "Completed")
+        STOPPED_EARLY = "stopped_early", _("Stopped early (nodules down 70%)")
+        STOPPED_20_WEEKS = "stopped_20_weeks", _("Stopped at 20 weeks")
+        DISCONTINUED = "discontinued", _("Discontinued")
 
     ENDED = (Status.COMPLETED, Status.STOPPED_EARLY, Status.STOPPED_20_WEEKS, Status.DISCONTINUED)
 
     patient = models.ForeignKey(
         "registry.Patient", on_delete=models.PROTECT, related_name="courses"
     )
-    number = models.PositiveSmallIntegerField(help_text="1 for the first course, 2 for the second.")
+    number = models.PositiveSmallIntegerField(
+        help_text=_("1 for the first course, 2 for the second.")
+    )
     start_date = models.DateField()
     baseline_weight_kg = models.DecimalField(
         max_digits=4,
         decimal_places=1,
         validators=[MinValueValidator(Decimal(25)), MaxValueValidator(Decimal(250))],
     )
-    baseline_nodule_count = models.PositiveIntegerField("baseline total nodule count")
+    baseline_nodule_count = models.PositiveIntegerField(_("baseline total nodule count"))
     formulation = models.CharField(max_length=12, choices=FORMULATION_CHOICES)
     target_mg_per_kg = models.DecimalField(
-        "target cumulative dose (mg/kg)",
+        _("target cumulative dose (mg/kg)"),
         max_digits=4,
         decimal_places=1,
         default=rules.DEFAULT_TARGET_MG_PER_KG,
@@ -165,12 +169,12 @@ class Prescription(models.Model):
     prescribed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    weight_kg = models.DecimalField("weight used (kg)", max_digits=4, decimal_places=1)
+    weight_kg = models.DecimalField(_("weight used (kg)"), max_digits=4, decimal_places=1)
     mg_per_dose = models.PositiveIntegerField()
     doses_per_day = models.PositiveSmallIntegerField(default=2)
     formulation = models.CharField(max_length=12, choices=FORMULATION_CHOICES)
     capsules_per_dose = models.JSONField(
-        help_text="Capsule strengths in mg, e.g. [30] or [20, 10]."
+        help_text=_("Capsule strengths in mg, e.g. [30] or [20, 10].")
     )
     days_supply = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(MAX_DAYS_SUPPLY)]
@@ -181,10 +185,10 @@ class Prescription(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        help_text="The negative test this prescription relies on (can get pregnant only).",
+        help_text=_("The negative test this prescription relies on (can get pregnant only)."),
     )
-    window_opens = models.DateField("pick-up window opens")
-    window_closes = models.DateField("pick-up window closes")
+    window_opens = models.DateField(_("pick-up window opens"))
+    window_closes = models.DateField(_("pick-up window closes"))
     warnings = models.JSONField(default=list, blank=True)
     # The risk category in force when it was written: a prescription written while the patient
     # "cannot get pregnant" has no pregnancy test behind it (R14), so it cannot stand once the
@@ -282,7 +286,7 @@ class Dispense(models.Model):
     authorized_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    quantity = models.PositiveIntegerField("capsules dispensed")
+    quantity = models.PositiveIntegerField(_("capsules dispensed"))
     days_supply = models.PositiveSmallIntegerField()
     reversed_at = models.DateTimeField(null=True, blank=True)
     reversed_by = models.ForeignKey(
@@ -349,7 +353,7 @@ class CounsellingConfirmation(models.Model):
     course = models.ForeignKey(
         TreatmentCourse, on_delete=models.PROTECT, related_name="counselling_confirmations"
     )
-    month = models.DateField(help_text="The first day of the calendar month it covers.")
+    month = models.DateField(help_text=_("The first day of the calendar month it covers."))
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -379,16 +383,16 @@ class RefusedAction(models.Model):
     """
 
     class Kind(models.TextChoices):
-        START_COURSE = "start_course", "Start a course"
-        PRESCRIBE = "prescribe", "Prescribe"
-        DISPENSE = "dispense", "Dispense"
-        REVERSE = "reverse", "Reverse a dispense"
-        ENROL = "enrol", "Enrol a patient"
-        EDIT_PATIENT = "edit_patient", "Change a patient's record"
-        VISIT = "visit", "Record a visit"
-        PREGNANCY_TEST = "pregnancy_test", "Record a pregnancy test"
-        END_COURSE = "end_course", "End a course"
-        COUNSELLING = "counselling", "Confirm the monthly counselling"
+        START_COURSE = "start_course", _("Start a course")
+        PRESCRIBE = "prescribe", pgettext_lazy("refused action", "Prescribe")
+        DISPENSE = "dispense", pgettext_lazy("refused action", "Dispense")
+        REVERSE = "reverse", _("Reverse a dispense")
+        ENROL = "enrol", _("Enrol a patient")
+        EDIT_PATIENT = "edit_patient", _("Change a patient's record")
+        VISIT = "visit", _("Record a visit")
+        PREGNANCY_TEST = "pregnancy_test", _("Record a pregnancy test")
+        END_COURSE = "end_course", _("End a course")
+        COUNSELLING = "counselling", _("Confirm the monthly counselling")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

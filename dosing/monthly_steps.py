@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from dosing.models import CounsellingConfirmation, Dispense, Prescription, TreatmentCourse
 from dosing.text import Text as _
@@ -89,7 +89,8 @@ class Month:
 
     @property
     def label(self) -> str:
-        return self.first.strftime("%B %Y")
+        # "December 2026", or the month as the active language writes it ("diciembre de 2026").
+        return formats.date_format(self.first, "YEAR_MONTH_FORMAT")
 
 
 class State(StrEnum):

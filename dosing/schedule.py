@@ -139,6 +139,12 @@ def build_schedule(
 
 
 DOSE_TITLES = {"morning": _("Morning dose"), "evening": _("Evening dose")}
+# A dose in a run's summary ("30 mg morning (1 × 30 mg)"), said in the reader's language: the
+# summary is shown on the course page only, never stored.
+DOSE_IN_SUMMARY = {
+    "morning": _("%(mg)s mg morning (%(capsules)s)"),
+    "evening": _("%(mg)s mg evening (%(capsules)s)"),
+}
 
 
 def _doses(
@@ -189,7 +195,10 @@ def dose_runs(entries: Iterable[Entry]) -> list[DoseRun]:
             per_day.setdefault(entry.date, []).append(entry)
     runs: list[DoseRun] = []
     for day in sorted(per_day):
-        summary = " + ".join(f"{e.mg} mg {e.time_of_day} ({e.capsules})" for e in per_day[day])
+        summary = " + ".join(
+            str(DOSE_IN_SUMMARY[e.time_of_day]) % {"mg": e.mg, "capsules": e.capsules}
+            for e in per_day[day]
+        )
         if runs and runs[-1].summary == summary and runs[-1].last + datetime.timedelta(1) == day:
             runs[-1] = DoseRun(runs[-1].first, day, summary)
         else:

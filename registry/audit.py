@@ -14,6 +14,7 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 def changed_by(record, user, reason: str = ""):
@@ -43,7 +44,9 @@ def record_access(user, patient, kind: str, what: str, detail: dict | None = Non
     )
 
 
-ACTIONS = {"+": "Created", "~": "Changed", "-": "Removed"}
+# The words a history entry shows (lazy: said in the reader's language when the page is drawn);
+# what simple-history stores is its own "+", "~", "-".
+ACTIONS = {"+": _("Created"), "~": _("Changed"), "-": _("Removed")}
 IGNORED_FIELDS = {"id", "registry_id", "status_changed_at", "enrolled_at", "reminder_consent_on"}
 
 

@@ -11,6 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Sum
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from clinic.monitoring.models import FlagKind, OutcomeBuild, OutcomeCount
 from clinic.monitoring.models.visits import SideEffect
@@ -18,10 +20,12 @@ from clinic.monitoring.outcomes import OTHER, POSITIVE_TEST, SIDE_EFFECTS, WITHD
 from dosing.models import TreatmentCourse
 
 Status = TreatmentCourse.Status
+# Lazy: said in the reader's language on the page, in English in the CSV (written under
+# clinic.staff.exports' English).
 WHY_LABELS = {
-    POSITIVE_TEST: "Positive pregnancy test (R18)",
-    WITHDRAWAL: "Withdrawn from the registry",
-    OTHER: "Other reason (the prescriber's)",
+    POSITIVE_TEST: gettext_lazy("Positive pregnancy test (R18)"),
+    WITHDRAWAL: gettext_lazy("Withdrawn from the registry"),
+    OTHER: gettext_lazy("Other reason (the prescriber's)"),
 }
 # Cumulative mg/kg at the end, in the bins a prescriber reads against R7's 120 to 150.
 DOSE_BINS = [(0, 60), (60, 90), (90, 120), (120, 150), (150, 180), (180, None)]
@@ -111,7 +115,7 @@ class OutcomesReport:
             count = sum(
                 n for v, n in self.mg_per_kg_end.items() if v >= low and (high is None or v < high)
             )
-            label = f"{low}–{high}" if high is not None else f"{low} and more"
+            label = f"{low}–{high}" if high is not None else _("%(low)s and more") % {"low": low}
             bars.append(Bar(label, count, count / ended if ended else 0.0))
         return bars
 

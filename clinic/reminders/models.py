@@ -9,25 +9,27 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Reminder(models.Model):
     class Kind(models.TextChoices):
-        FOLLOW_UP_VISIT = "follow_up_visit", "Follow-up visit"
-        PREGNANCY_TEST_DUE = "pregnancy_test_due", "Pregnancy test due"
-        PICK_UP_CLOSING = "pick_up_closing", "Pick-up window closing"
-        MONTHLY_CONFIRMATION = "monthly_confirmation", "Monthly confirmation due"
-        CERTIFICATION_EXPIRING = "certification_expiring", "Pharmacy certification expiring"
-        MONTH_TWO_LABS = "month_two_labs", "Month-2 labs due"
-        APPOINTMENT = "appointment", "Appointment"
+        FOLLOW_UP_VISIT = "follow_up_visit", _("Follow-up visit")
+        PREGNANCY_TEST_DUE = "pregnancy_test_due", _("Pregnancy test due")
+        PICK_UP_CLOSING = "pick_up_closing", _("Pick-up window closing")
+        MONTHLY_CONFIRMATION = "monthly_confirmation", _("Monthly confirmation due")
+        CERTIFICATION_EXPIRING = "certification_expiring", _("Pharmacy certification expiring")
+        MONTH_TWO_LABS = "month_two_labs", _("Month-2 labs due")
+        APPOINTMENT = "appointment", pgettext_lazy("reminder kind", "Appointment")
 
     class Status(models.TextChoices):
-        SCHEDULED = "scheduled", "Scheduled"
-        IN_FLIGHT = "in_flight", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        SKIPPED = "skipped", "Skipped"
-        CANCELLED = "cancelled", "Cancelled"
+        SCHEDULED = "scheduled", _("Scheduled")
+        IN_FLIGHT = "in_flight", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
+        CANCELLED = "cancelled", pgettext_lazy("reminder status", "Cancelled")
 
     kind = models.CharField(max_length=24, choices=Kind.choices)
     patient = models.ForeignKey(
@@ -42,7 +44,7 @@ class Reminder(models.Model):
     # subject cancels its open reminders and writes new ones.
     subject_key = models.CharField(max_length=40)
     due_at = models.DateTimeField()
-    due_date = models.DateField(help_text="The due day in the clinic's zone (uniqueness key).")
+    due_date = models.DateField(help_text=_("The due day in the clinic's zone (uniqueness key)."))
     context = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
     attempts = models.PositiveSmallIntegerField(default=0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 
@@ -16,12 +17,12 @@ class PregnancyTestQuerySet(models.QuerySet):
 
 class PregnancyTest(models.Model):
     class Result(models.TextChoices):
-        NEGATIVE = "negative", "Negative"
-        POSITIVE = "positive", "Positive"
+        NEGATIVE = "negative", _("Negative")
+        POSITIVE = "positive", _("Positive")
 
     class Setting(models.TextChoices):
-        MEDICAL = "medical", "Medical setting (clinic or lab)"
-        HOME = "home", "Home test"
+        MEDICAL = "medical", _("Medical setting (clinic or lab)")
+        HOME = "home", _("Home test")
 
     patient = models.ForeignKey(
         "registry.Patient", on_delete=models.PROTECT, related_name="pregnancy_tests"

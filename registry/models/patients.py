@@ -9,10 +9,12 @@ from django.db import IntegrityError, models, transaction
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
+from registry.field_labels import label_fields
 from registry.registry_id import new_registry_id
 
 MINIMUM_AGE_YEARS = 12  # R11
@@ -57,7 +59,7 @@ class Patient(models.Model):
         null=True,
         blank=True,
         related_name="patient",
-        help_text="The patient's own portal account, once invited.",
+        help_text=_("The patient's own portal account, once invited."),
     )
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
@@ -76,25 +78,25 @@ class Patient(models.Model):
     risk_category = models.CharField(
         max_length=20,
         choices=RiskCategory.choices,
-        help_text="Chosen by the prescriber (R12).",
+        help_text=_("Chosen by the prescriber (R12)."),
     )
     consent_treatment_on = models.DateField(
-        "consent to treatment and registry",
+        _("consent to treatment and registry"),
         null=True,
-        help_text="The date the patient signed consent to treatment and to the registry.",
+        help_text=_("The date the patient signed consent to treatment and to the registry."),
     )
     language = models.CharField(
         max_length=8,
         choices=Language.choices,
         default=Language.ENGLISH,
-        help_text="The language of the patient's portal, reminders and text messages.",
+        help_text=_("The language of the patient's portal, reminders and text messages."),
     )
-    reminder_consent = models.BooleanField("consents to reminder messages", default=False)
+    reminder_consent = models.BooleanField(_("consents to reminder messages"), default=False)
     reminder_channel = models.CharField(max_length=10, choices=ReminderChannel.choices, blank=True)
     reminder_consent_on = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ENROLLED)
     status_reason = models.TextField(
-        blank=True, help_text="Why the status last changed (required for withdrawal)."
+        blank=True, help_text=_("Why the status last changed (required for withdrawal).")
     )
     status_changed_at = models.DateTimeField(null=True, blank=True)
     enrolled_at = models.DateTimeField(default=timezone.now)
@@ -160,6 +162,24 @@ class Patient(models.Model):
         return self.risk_category == self.RiskCategory.CAN_GET_PREGNANT
 
 
+label_fields(
+    Patient,
+    first_name=_("first name"),
+    last_name=_("last name"),
+    date_of_birth=_("date of birth"),
+    sex=pgettext_lazy("field", "sex"),
+    email=_("email"),
+    phone=_("phone"),
+    prescriber=_("prescriber"),
+    risk_category=_("risk category"),
+    language=_("language"),
+    reminder_channel=_("reminder channel"),
+    status=_("status"),
+    status_reason=_("status reason"),
+    notes=_("notes"),
+)
+
+
 def age_on(born: datetime.date, day: datetime.date) -> int:
     """Completed years on `day` (a 29 February birthday counts from 1 March in other years)."""
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
@@ -169,24 +189,24 @@ class PriorTreatment(models.Model):
     """An acne treatment tried before isotretinoin (it is for acne that resisted these)."""
 
     class Kind(models.TextChoices):
-        OTC_WASH = "otc_wash", "Over-the-counter washes"
-        TOPICAL_SPOT = "topical_spot", "Topical spot treatments"
-        HOME_REMEDY = "home_remedy", "Home remedies"
-        TOPICAL_RETINOID = "topical_retinoid", "Topical retinoids"
-        ORAL_ANTIBIOTIC = "oral_antibiotic", "Oral antibiotics"
-        OTHER = "other", "Other"
+        OTC_WASH = "otc_wash", _("Over-the-counter washes")
+        TOPICAL_SPOT = "topical_spot", _("Topical spot treatments")
+        HOME_REMEDY = "home_remedy", _("Home remedies")
+        TOPICAL_RETINOID = "topical_retinoid", _("Topical retinoids")
+        ORAL_ANTIBIOTIC = "oral_antibiotic", _("Oral antibiotics")
+        OTHER = "other", pgettext_lazy("prior treatment", "Other")
 
     class Outcome(models.TextChoices):
-        NO_IMPROVEMENT = "no_improvement", "No improvement"
-        PARTIAL = "partial", "Partial improvement"
-        RELAPSED = "relapsed", "Improved, then came back"
-        STOPPED_SIDE_EFFECTS = "side_effects", "Stopped for side effects"
-        UNKNOWN = "unknown", "Not known"
+        NO_IMPROVEMENT = "no_improvement", _("No improvement")
+        PARTIAL = "partial", _("Partial improvement")
+        RELAPSED = "relapsed", _("Improved, then came back")
+        STOPPED_SIDE_EFFECTS = "side_effects", _("Stopped for side effects")
+        UNKNOWN = "unknown", _("Not known")
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="prior_treatments")
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    other_text = models.CharField("other (what)", max_length=200, blank=True)
-    started_on = models.DateField("approximate start", null=True, blank=True)
+    other_text = models.CharField(_("other (what)"), max_length=200, blank=True)
+    started_on = models.DateField(_("approximate start"), null=True, blank=True)
     outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.UNKNOWN)
 
     history = HistoricalRecords()
@@ -197,3 +217,6 @@ class PriorTreatment(models.Model):
     def __str__(self):
         label = self.other_text if self.kind == self.Kind.OTHER else self.get_kind_display()
         return f"{label}: {self.get_outcome_display()}"
+
+
+label_fields(PriorTreatment, kind=_("kind"), outcome=_("outcome"))

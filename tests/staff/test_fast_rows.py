@@ -263,7 +263,7 @@ def test_the_reminder_log_is_the_one_django_tables2_draws(reminders, cells_drawn
     assert HOSTILE not in html
     assert ESCAPED in html
     for label in Reminder.Status.labels:
-        assert label in html
+        assert str(label) in html
     assert len(cells_drawn_by_tables2) == len(reminders) * len(ReminderLogTable.base_columns)
 
 

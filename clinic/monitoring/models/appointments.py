@@ -18,19 +18,21 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from registry.field_labels import label_fields
+
 
 class ClinicSession(models.Model):
     prescriber = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="clinic_sessions"
     )
     day = models.DateField()
-    starts = models.TimeField(help_text="In the clinic's time zone.")
-    ends = models.TimeField(help_text="In the clinic's time zone.")
+    starts = models.TimeField(help_text=_("In the clinic's time zone."))
+    ends = models.TimeField(help_text=_("In the clinic's time zone."))
     slot_minutes = models.PositiveSmallIntegerField(
-        "slot length (minutes)", validators=[MinValueValidator(5), MaxValueValidator(240)]
+        _("slot length (minutes)"), validators=[MinValueValidator(5), MaxValueValidator(240)]
     )
     capacity = models.PositiveSmallIntegerField(
-        "patients per slot", validators=[MinValueValidator(1), MaxValueValidator(20)]
+        _("patients per slot"), validators=[MinValueValidator(1), MaxValueValidator(20)]
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -68,6 +70,11 @@ class ClinicSession(models.Model):
             slots.append(start)
             start += step
         return slots
+
+
+label_fields(
+    ClinicSession, prescriber=_("prescriber"), day=_("day"), starts=_("starts"), ends=_("ends")
+)
 
 
 class Appointment(models.Model):

@@ -6,22 +6,26 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
+
+from registry.field_labels import label_fields
 
 
 class FlagKind(models.TextChoices):
     # Ordered by urgency (most urgent first); the worklist sorts on URGENCY below.
-    POSITIVE_PREGNANCY = "positive_pregnancy", "Positive pregnancy test"
-    MOOD_SCREEN = "mood_screen", "Positive mood screen"
-    TRIGLYCERIDES_ABOVE_800 = "triglycerides_above_800", "Triglycerides above 800 mg/dL"
-    DOSE_ABOVE_CEILING = "dose_above_ceiling", "Dose above 2 mg/kg/day for the latest weight"
-    TRIGLYCERIDES_ABOVE_500 = "triglycerides_above_500", "Triglycerides above 500 mg/dL"
-    LIVER_ENZYMES_ABOVE_3X = "liver_enzymes_above_3x", "ALT or AST above 3 times the limit"
-    REACHED_20_WEEKS = "reached_20_weeks", "Reached 20 weeks"
-    NODULES_DOWN_70 = "nodules_down_70", "Nodule count down more than 70%"
-    CHOLESTEROL_ABOVE_300 = "cholesterol_above_300", "Total cholesterol above 300 mg/dL"
-    FOLLOW_UP_OVERDUE = "follow_up_overdue", "Follow-up overdue"
-    APPROACHING_20_WEEKS = "approaching_20_weeks", "Approaching 20 weeks (week 18)"
+    POSITIVE_PREGNANCY = "positive_pregnancy", _("Positive pregnancy test")
+    MOOD_SCREEN = "mood_screen", _("Positive mood screen")
+    TRIGLYCERIDES_ABOVE_800 = "triglycerides_above_800", _("Triglycerides above 800 mg/dL")
+    DOSE_ABOVE_CEILING = "dose_above_ceiling", _("Dose above 2 mg/kg/day for the latest weight")
+    TRIGLYCERIDES_ABOVE_500 = "triglycerides_above_500", _("Triglycerides above 500 mg/dL")
+    LIVER_ENZYMES_ABOVE_3X = "liver_enzymes_above_3x", _("ALT or AST above 3 times the limit")
+    REACHED_20_WEEKS = "reached_20_weeks", _("Reached 20 weeks")
+    NODULES_DOWN_70 = "nodules_down_70", _("Nodule count down more than 70%")
+    CHOLESTEROL_ABOVE_300 = "cholesterol_above_300", _("Total cholesterol above 300 mg/dL")
+    FOLLOW_UP_OVERDUE = "follow_up_overdue", _("Follow-up overdue")
+    APPROACHING_20_WEEKS = "approaching_20_weeks", _("Approaching 20 weeks (week 18)")
 
 
 URGENCY = {kind: rank for rank, kind in enumerate(FlagKind)}
@@ -29,9 +33,9 @@ URGENCY = {kind: rank for rank, kind in enumerate(FlagKind)}
 
 class CourseFlag(models.Model):
     class Action(models.TextChoices):
-        CONTINUE = "continue", "Continue the course"
-        STOP = "stop", "Stop the course"
-        OTHER = "other", "Other"
+        CONTINUE = "continue", _("Continue the course")
+        STOP = "stop", _("Stop the course")
+        OTHER = "other", pgettext_lazy("flag action", "Other")
 
     course = models.ForeignKey(
         "dosing.TreatmentCourse", on_delete=models.PROTECT, related_name="flags"
@@ -50,7 +54,7 @@ class CourseFlag(models.Model):
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     action = models.CharField(max_length=10, choices=Action.choices, blank=True)
-    action_text = models.CharField("what was done", max_length=300, blank=True)
+    action_text = models.CharField(_("what was done"), max_length=300, blank=True)
 
     history = HistoricalRecords()
 
@@ -86,3 +90,6 @@ class CourseFlag(models.Model):
     @property
     def is_open(self) -> bool:
         return self.acknowledged_at is None
+
+
+label_fields(CourseFlag, kind=_("kind"), action=_("action"), detail=_("detail"))

@@ -17,6 +17,7 @@ from simple_history.models import HistoricalRecords
 
 from clinic.monitoring.follow_ups import note_month_two_labs, note_visit
 from clinic.monitoring.thresholds import PHQ2_POSITIVE_AT
+from registry.field_labels import label_fields
 
 FOLLOW_UP_DAYS = 28
 
@@ -124,7 +125,7 @@ class Visit(models.Model):
         null=True,
         blank=True,
         related_name="visits",
-        help_text="The course in force on the visit day, if any.",
+        help_text=_("The course in force on the visit day, if any."),
     )
     visit_date = models.DateField()
     weight_kg = models.DecimalField(
@@ -133,17 +134,17 @@ class Visit(models.Model):
         validators=[MinValueValidator(Decimal(25)), MaxValueValidator(Decimal(250))],
     )
     nodule_count = models.PositiveIntegerField(
-        "total inflammatory nodule count",
+        _("total inflammatory nodule count"),
         validators=[MaxValueValidator(NODULE_COUNT_MAX, NODULE_COUNT_MAX_MESSAGE)],
     )
     side_effects = models.JSONField(default=list, blank=True)
     side_effects_other = models.CharField(max_length=200, blank=True)
     phq2_interest = models.PositiveSmallIntegerField(
-        "little interest or pleasure in doing things (0-3)",
+        _("little interest or pleasure in doing things (0-3)"),
         validators=[MaxValueValidator(3)],
     )
     phq2_mood = models.PositiveSmallIntegerField(
-        "feeling down, depressed or hopeless (0-3)", validators=[MaxValueValidator(3)]
+        _("feeling down, depressed or hopeless (0-3)"), validators=[MaxValueValidator(3)]
     )
     triglycerides = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     triglycerides_unit = models.CharField(
@@ -154,10 +155,10 @@ class Visit(models.Model):
         max_length=8, choices=LipidUnit.choices, default=LipidUnit.MG_DL
     )
     alt = models.PositiveIntegerField(
-        "ALT (U/L)", null=True, blank=True, validators=liver_enzyme_validators("ALT")
+        _("ALT (U/L)"), null=True, blank=True, validators=liver_enzyme_validators("ALT")
     )
     ast = models.PositiveIntegerField(
-        "AST (U/L)", null=True, blank=True, validators=liver_enzyme_validators("AST")
+        _("AST (U/L)"), null=True, blank=True, validators=liver_enzyme_validators("AST")
     )
     pregnancy_test = models.OneToOneField(
         "registry.PregnancyTest",
@@ -213,3 +214,20 @@ class Visit(models.Model):
         if "other" in self.side_effects and self.side_effects_other:
             labels.append(self.side_effects_other)
         return labels
+
+
+label_fields(
+    Visit,
+    visit_date=_("visit date"),
+    weight_kg=_("weight kg"),
+    side_effects=_("side effects"),
+    side_effects_other=_("side effects other"),
+    triglycerides=_("triglycerides"),
+    triglycerides_unit=_("triglycerides unit"),
+    total_cholesterol=_("total cholesterol"),
+    cholesterol_unit=_("cholesterol unit"),
+    pregnancy_test=_("pregnancy test"),
+    contraception=_("contraception"),
+    next_follow_up=_("next follow up"),
+    notes=_("notes"),
+)

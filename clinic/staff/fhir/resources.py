@@ -15,9 +15,10 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from clinic.monitoring.models import CourseFlag, FlagKind, Visit
+from clinic.staff.exports import EXPORT_LANGUAGE
 from clinic.staff.fhir import codes
 from dosing.models import Dispense, Prescription
 from registry.models import Patient, PregnancyTest
@@ -27,6 +28,13 @@ DOSES_A_DAY = {1: "once a day", 2: "twice a day", 3: "three times a day"}
 
 def ref(resource_type: str, resource_id) -> dict:
     return {"reference": f"{resource_type}/{resource_id}"}
+
+
+def in_english(label) -> str:
+    """A model's label (lazy, in the reader's language on pages) as the bundle writes it: in
+    English, like every export (clinic.staff.exports.EXPORT_LANGUAGE)."""
+    with translation.override(EXPORT_LANGUAGE):
+        return str(label)
 
 
 def coding(system: str, code: str, display: str | None = None) -> dict:
@@ -251,7 +259,7 @@ def pregnancy_test_observation(test: PregnancyTest, visit_id: int | None = None)
         effectiveDateTime=test.specimen_date.isoformat(),
         issued=timezone.localtime(test.recorded_at).isoformat(timespec="milliseconds"),
         valueCodeableConcept=concept(codes.SNOMED, *codes.TEST_RESULT[test.result]),
-        method={"text": PregnancyTest.Setting(test.setting).label},
+        method={"text": in_english(PregnancyTest.Setting(test.setting).label)},
     )
     if visit_id is not None:
         resource["encounter"] = ref("Encounter", visit_id)
@@ -354,8 +362,8 @@ def flag_resource(flag: CourseFlag, patient_id: int) -> dict:
         "code": concept(
             codes.flag_kind_system(),
             flag.kind,
-            FlagKind(flag.kind).label,
-            text=flag.detail or FlagKind(flag.kind).label,
+            in_english(FlagKind(flag.kind).label),
+            text=flag.detail or in_english(FlagKind(flag.kind).label),
         ),
         "subject": ref("Patient", patient_id),
         "period": {"start": instant(flag.raised_at)},

@@ -21,6 +21,7 @@ from clinic.staff.exports import LABEL, ExportValue
 from clinic.staff.tables.columns import DateTimeColumn
 from clinic.staff.tables.fast_rows import FastRowsTable
 from dosing.models import RefusedAction
+from dosing.wording import say
 from registry.registry_id import format_id, is_valid, normalize
 
 WHEN = "j M Y H:i"
@@ -180,7 +181,7 @@ class RefusalTable(FastRowsTable):
         return "\n".join(tried(record, limit=None))
 
     def render_reasons(self, record):
-        return lines_html(reasons_of(record))
+        return lines_html([say(reason) for reason in reasons_of(record)])  # the CSV: English
 
     def value_reasons(self, record):
         return "\n".join(reasons_of(record))

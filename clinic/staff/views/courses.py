@@ -20,6 +20,7 @@ from dosing import services
 from dosing.course_data import course_figures
 from dosing.models import RefusedAction, TreatmentCourse
 from dosing.schedule import Kind, dose_runs
+from dosing.wording import say
 
 
 @role_required(Role.PRESCRIBER)
@@ -32,7 +33,7 @@ def course_start(request, patient_pk):
             course = services.start_course(patient, by=request.user, **form.cleaned_data)
         except services.Refused as refusal:
             for reason in refusal.reasons:
-                form.add_error(None, reason)
+                form.add_error(None, say(reason))
         else:
             messages.success(request, _("Course %(number)s started.") % {"number": course.number})
             return redirect(course)
@@ -86,7 +87,7 @@ def course_end(request, pk):
             )
         except services.Refused as refusal:
             for reason in refusal.reasons:
-                form.add_error(None, reason)
+                form.add_error(None, say(reason))
         else:
             messages.success(
                 request,

@@ -23,6 +23,7 @@ from dosing import counselling
 from dosing.models import RefusedAction, TreatmentCourse
 from dosing.monthly_steps import STEPS, Month, in_treatment_during, steps_of_course, with_steps
 from dosing.services import Refused
+from dosing.wording import say_all
 from registry.audit import record_access
 from registry.models import RecordAccess
 
@@ -73,7 +74,8 @@ def confirm_counselling(request, patient_pk):
     except Refused as refusal:
         messages.error(
             request,
-            _("Counselling not confirmed: %(reason)s") % {"reason": " ".join(refusal.reasons)},
+            _("Counselling not confirmed: %(reason)s")
+            % {"reason": " ".join(say_all(refusal.reasons))},
         )
     else:
         messages.success(

@@ -20,6 +20,7 @@ from clinic.staff.forms.patients import (
 from clinic.staff.paging import filtered_list
 from clinic.staff.refusals import refuse_invalid_form
 from clinic.staff.tables.patients import PatientTable
+from dosing.wording import say
 from registry import services
 from registry.models import Patient
 
@@ -108,7 +109,7 @@ def patient_edit(request, pk):
             )
             messages.success(request, _("Changes saved."))
             for sentence in changed.consequences:
-                messages.warning(request, sentence)
+                messages.warning(request, say(sentence))
             return redirect(patient)
         refuse_invalid_form(
             form, kind="edit_patient", by=request.user, patient=patient, formsets=[formset]
@@ -135,7 +136,7 @@ def patient_status(request, pk):
         else:
             messages.success(request, _("Status changed."))
             for sentence in changed.consequences:
-                messages.warning(request, sentence)
+                messages.warning(request, say(sentence))
             return redirect(patient)
     if form.errors:  # posted and refused, by the form or by the service
         refuse_invalid_form(form, kind="edit_patient", by=request.user, patient=patient)

@@ -22,6 +22,7 @@ from clinic.staff.refusals import refuse_invalid_form
 from dosing import rules, services
 from dosing.course_data import course_figures
 from dosing.models import Prescription, RefusedAction
+from dosing.wording import say
 
 
 def _baseline_labs(course, data) -> rules.BaselineLabs | None:
@@ -82,7 +83,7 @@ def prescribe(request, pk):
             )
         except services.Refused as refusal:
             for reason in refusal.reasons:
-                form.add_error(None, reason)
+                form.add_error(None, say(reason))
         else:
             messages.success(
                 request,
