@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from clinic.accounts.roles import primary_role
 from clinic.demo.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from clinic.monitoring.models import Appointment, ClinicSession
 from dosing.models import Dispense
 from registry.models import Patient
 
@@ -30,6 +31,15 @@ def test_seed_demo_makes_one_working_account_per_role_and_prints_them(db, capsys
     assert Dispense.objects.filter(prescription__course=jordan).count() == 1
     alex = Patient.objects.get(email="alex.rivera@example.org").courses.get()
     assert alex.prescriptions.get().pregnancy_test is not None
+    # The Spanish-speaking demo patient, and the appointment book with something to show.
+    luis = Patient.objects.get(user__username="paciente")
+    assert (luis.full_name, luis.language) == ("Luis Fernandez", "es")
+    booked = Appointment.objects.filter(status=Appointment.Status.BOOKED)
+    assert set(booked.values_list("patient__email", flat=True)) == {
+        "alex.rivera@example.org",
+        "luis.fernandez@example.org",
+    }
+    assert ClinicSession.objects.count() >= 3
 
 
 @override_settings(DEBUG=True)
@@ -38,6 +48,7 @@ def test_seed_demo_can_run_twice(db):
     call_command("seed_demo")
     assert User.objects.filter(username="nurse").count() == 1
     assert Patient.objects.filter(email="alex.rivera@example.org").count() == 1
+    assert Appointment.objects.count() == 2
 
 
 def test_seed_demo_refuses_when_debug_is_off(db):

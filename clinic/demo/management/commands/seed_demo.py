@@ -11,9 +11,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.accounts.roles import Role
 from clinic.accounts.two_factor import AUTHENTICATOR_NAME, grouped_base32, requires_second_factor
+from clinic.monitoring import appointments as appointment_book
 from clinic.monitoring.flagging import raise_flags
 from clinic.monitoring.labs import baseline_labs_of
-from clinic.monitoring.models import Visit
+from clinic.monitoring.models import ClinicSession, Visit
 from clinic.monitoring.outcomes import build_outcome_counts
 from clinic.reminders.schedule import schedule_visit_reminders
 from dosing import services as dosing
@@ -189,6 +190,7 @@ class Command(BaseCommand):
                 user=users["pharmacist"], defaults={"pharmacy": pharmacies[0]}
             )
             self._courses(users, pharmacies[0])
+            self._appointment_book(users)
             transaction.on_commit(raise_flags)
             transaction.on_commit(build_outcome_counts)  # the report has figures at once
         self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
@@ -207,6 +209,37 @@ class Command(BaseCommand):
             certification = getattr(pharmacy, "certification", None)
             status = certification.get_status_display() if certification else "No certification"
             self.stdout.write(f"  {pharmacy.name:<22} {status}")
+
+    def _appointment_book(self, users):
+        """The demo prescriber's clinic on Tuesday and Thursday mornings of the next two weeks,
+        20-minute slots; Alex and Luis (who reads Spanish) each booked at the first one, so the
+        day view, the portal's appointments and their reminders have something to show."""
+        if ClinicSession.objects.exists():
+            return
+        prescriber = users["prescriber"]
+        today = timezone.localdate()
+        sessions = [
+            appointment_book.create_session(
+                prescriber=prescriber,
+                day=day,
+                starts=datetime.time(9, 0),
+                ends=datetime.time(12, 0),
+                slot_minutes=20,
+                capacity=1,
+                by=prescriber,
+            )
+            for day in (today + datetime.timedelta(days=n) for n in range(1, 15))
+            if day.weekday() in (1, 3)
+        ]
+        first = sessions[0]
+        for email, at in (
+            ("alex.rivera@example.org", (9, 20)),
+            ("luis.fernandez@example.org", (10, 0)),
+        ):
+            start = datetime.datetime.combine(
+                first.day, datetime.time(*at), tzinfo=timezone.get_default_timezone()
+            )
+            appointment_book.book(Patient.objects.get(email=email), first, start, by=users["nurse"])
 
     def _courses(self, users, pharmacy):
         """Two demo courses, made through the same services as the pages, once.
