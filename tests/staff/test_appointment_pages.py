@@ -186,6 +186,35 @@ def test_staff_approve_a_move_into_the_slot_they_choose(client, nurse, session, 
     assert appointment.moved_to.starts_at == at(9, 30)
 
 
+def test_the_requests_page_shows_the_soonest_thirty_and_says_how_many_wait(
+    client, nurse, prescriber, patient
+):
+    """35 requests to move: the 30 of the soonest appointments, each with the free slots to
+    move to, and a line saying 35 wait."""
+    big = book.create_session(
+        prescriber=prescriber,
+        day=NEXT_WEEK,
+        starts=datetime.time(8, 0),
+        ends=datetime.time(20, 0),
+        slot_minutes=20,
+        capacity=1,
+        by=prescriber,
+    )
+    booked = []
+    for k in range(35):
+        someone = PatientFactory(prescriber=prescriber)
+        appointment = book.book(someone, big, at(8) + datetime.timedelta(minutes=20 * k), by=nurse)
+        book.request_change(appointment, change="move", message=f"Request {k}", by=patient)
+        booked.append(appointment)
+    client.force_login(nurse)
+    html = client.get(reverse("staff:appointment-requests")).content.decode()
+    shown = [k for k in range(35) if f"Request {k}<" in html]
+    assert shown == list(range(30))  # the soonest first
+    assert "35 requests are waiting; the 30 for the soonest appointments are here." in html
+    free = key(big, at(8) + datetime.timedelta(minutes=20 * 35))
+    assert html.count(f'<option value="{free}">') == 30
+
+
 def test_staff_decline_a_request(client, nurse, session, alex, patient):
     appointment = book.book(alex, session, at(9), by=nurse)
     book.request_change(appointment, change="cancel", message="", by=patient)

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import dateformat, timezone
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
@@ -31,6 +32,8 @@ from registry.audit import record_access
 from registry.models import RecordAccess
 
 BOOKING_DAYS = 28  # the booking form offers the free slots of the next four weeks
+# The requests page shows this many at once, the soonest appointments first.
+REQUESTS_SHOWN = 30
 
 
 class SessionForm(forms.ModelForm):
@@ -301,14 +304,21 @@ def appointment_decline(request, pk):
 
 @role_required(*STAFF_ROLES)
 def appointment_requests(request):
-    """The patients' requests waiting for the clinic, with approve and decline."""
-    pending = list(book.pending_requests())
+    """The patients' requests waiting for the clinic, with approve and decline: the soonest
+    appointments first, at most REQUESTS_SHOWN (answering them brings the next)."""
+    waiting = book.pending_requests()
+    pending = list(waiting[:REQUESTS_SHOWN])
+    total = waiting.count()
     slots = book.free_slots(first_day=timezone.localdate(), days=BOOKING_DAYS)
+    # Every move offers the same free slots: their <option>s are written once, not per request
+    # (a month of sessions is thousands of options; per row they made the page slow to draw).
+    choices = SlotForm(slots=slots).fields["slot"].widget.choices
+    slot_options = format_html_join("", '<option value="{}">{}</option>', choices)
     record_access(request.user, None, RecordAccess.Kind.PAGE, "Appointment requests")
     return render(
         request,
         "staff/appointments/requests.html",
-        {"pending": pending, "slot_form": SlotForm(slots=slots)},
+        {"pending": pending, "total": total, "slot_options": slot_options},
     )
 
 
