@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import copy
 import datetime
-from pathlib import Path
 
-import polib
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
@@ -30,10 +27,6 @@ from tests.i18n.pseudo import assert_all_marked, marked_translations, unmarked_i
 MONTHS = [
     *("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto"),
     *("septiembre", "octubre", "noviembre", "diciembre"),
-]
-CATALOGUES = [
-    Path(settings.BASE_DIR) / path / "locale" / "es" / "LC_MESSAGES" / "django.po"
-    for path in ("clinic/pharmacy", "dosing")
 ]
 
 
@@ -244,14 +237,3 @@ def test_a_reason_is_english_as_a_string_and_in_the_readers_language_on_a_page()
     with translation.override("en-gb"):
         assert say(reason) == "The pick-up window opens on 6 Dec 2026."
 
-
-@pytest.mark.parametrize("path", CATALOGUES, ids=lambda path: str(path.parents[3].name))
-def test_every_entry_of_the_dispensing_catalogues_is_translated(path):
-    catalogue = polib.pofile(str(path))
-    assert len(catalogue) > 0
-    assert not catalogue.fuzzy_entries(), [e.msgid for e in catalogue.fuzzy_entries()]
-    assert not catalogue.untranslated_entries(), [e.msgid for e in catalogue.untranslated_entries()]
-    for entry in catalogue:
-        if entry.msgid_plural:
-            assert all(entry.msgstr_plural.values()), entry.msgid
-    assert catalogue.metadata.get("Language") == "es"

@@ -13,12 +13,9 @@ from __future__ import annotations
 import datetime
 import re
 from html import unescape
-from pathlib import Path
 
 import icalendar
-import polib
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -34,10 +31,6 @@ MONTHS = [
 ]
 WEEKDAYS = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
 NBSP = "\u00a0"
-CATALOGUES = [
-    Path(settings.BASE_DIR) / path / "locale" / "es" / "LC_MESSAGES" / "django.po"
-    for path in ("clinic/portal", "dosing", "clinic/monitoring")
-]
 
 
 def long_date_es(day: datetime.date, *, weekday=True, year=False) -> str:
@@ -205,14 +198,3 @@ def test_an_english_patient_reads_the_same_pages_in_english(client, patient, wit
     assert name == "Clinic appointments"
     assert "Clinic visit" in {str(event["summary"]) for event in events}
 
-
-@pytest.mark.parametrize("path", CATALOGUES, ids=lambda path: str(path.parent.parent.parent.parent))
-def test_every_entry_of_the_portals_catalogues_is_translated(path):
-    catalogue = polib.pofile(str(path))
-    assert len(catalogue) > 0
-    assert not catalogue.fuzzy_entries(), [e.msgid for e in catalogue.fuzzy_entries()]
-    assert not catalogue.untranslated_entries(), [e.msgid for e in catalogue.untranslated_entries()]
-    for entry in catalogue:
-        if entry.msgid_plural:
-            assert all(entry.msgstr_plural.values()), entry.msgid
-    assert catalogue.metadata.get("Language") == "es"

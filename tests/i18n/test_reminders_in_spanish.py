@@ -12,7 +12,6 @@ import datetime
 import re
 from pathlib import Path
 
-import polib
 import pytest
 from django.conf import settings
 from django.core import mail
@@ -43,12 +42,6 @@ ENGLISH_WORDS = re.compile(r"\b(Reminder|Hello|clinic|visit|appointment|Reply|Tu
 STOP_LINE = "Responda STOP para darse de baja."
 NOT_GSM7_VOWELS = set("áíóúÁÍÓÚ")
 ROOT = Path(settings.BASE_DIR)
-CATALOGUES = [
-    "locale/es/LC_MESSAGES/django.po",
-    "clinic/accounts/locale/es/LC_MESSAGES/django.po",
-    "registry/locale/es/LC_MESSAGES/django.po",
-    "clinic/reminders/locale/es/LC_MESSAGES/django.po",
-]
 
 
 @pytest.fixture(autouse=True)
@@ -298,19 +291,3 @@ def test_the_portal_says_in_spanish_who_receives_the_reminders(spanish):
 
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
 
-
-@pytest.mark.parametrize("path", CATALOGUES)
-def test_every_entry_of_the_catalogue_is_translated(path):
-    catalogue = polib.pofile(str(ROOT / path))
-    assert len(catalogue) > 0
-    assert not catalogue.metadata_is_fuzzy
-    assert [e.msgid for e in catalogue.untranslated_entries()] == []
-    assert [e.msgid for e in catalogue.fuzzy_entries()] == []
-    assert [e.msgid for e in catalogue.obsolete_entries()] == []
-    for entry in catalogue.translated_entries():
-        wanted = sorted(PLACEHOLDER.findall(entry.msgid))
-        translations = entry.msgstr_plural.values() if entry.msgid_plural else [entry.msgstr]
-        for msgstr in translations:
-            assert sorted(PLACEHOLDER.findall(msgstr)) == wanted, entry.msgid
-            # Spanish, not the English copied (a date format may be the same in both).
-            assert msgstr != entry.msgid or entry.msgctxt, entry.msgid

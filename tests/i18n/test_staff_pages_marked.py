@@ -22,9 +22,7 @@ from __future__ import annotations
 import datetime
 import re
 from html import unescape
-from pathlib import Path
 
-import polib
 import pytest
 from django.conf import settings
 from django.urls import reverse
@@ -47,7 +45,6 @@ from tests.i18n.pseudo import _outside as outside_from
 
 LONDON = timezone.get_default_timezone()
 DAY = timezone.localdate() + datetime.timedelta(days=5)
-CATALOGUE = Path(settings.BASE_DIR) / "clinic/staff/locale/es/LC_MESSAGES/django.po"
 FLAG_DETAIL = "PHQ-2 score 4 at the visit"
 LAST_ERROR = "SMTP server unreachable"
 NOTES = "Prefers mornings"
@@ -232,18 +229,6 @@ def test_every_staff_page_is_marked(client, monkeypatch, staff_world, prescriber
         found["import upload"], data + import_file_words(), others
     )
     assert_all_marked(unmarked)
-
-
-def test_the_staff_catalogue_is_all_translated():
-    catalogue = polib.pofile(str(CATALOGUE))
-    assert len(catalogue) > 500
-    untranslated = [entry.msgid for entry in catalogue.untranslated_entries()]
-    fuzzy = [entry.msgid for entry in catalogue.fuzzy_entries()]
-    assert (untranslated, fuzzy) == ([], [])
-    for entry in catalogue:
-        if entry.msgid_plural:
-            assert len(entry.msgstr_plural) == 3, entry.msgid
-            assert all(entry.msgstr_plural.values()), entry.msgid
 
 
 def test_a_spanish_prescriber_reads_the_worklist_in_spanish(client, staff_world, prescriber):
