@@ -19,6 +19,7 @@ from django.utils import timezone
 from clinic.monitoring import appointments as book
 from registry import services as registry_services
 from registry.models import Patient
+from tests.i18n.conftest import book_at_ten
 from tests.i18n.pseudo import assert_all_marked, marked_translations, unmarked_in_html
 
 LONDON = timezone.get_default_timezone()
@@ -31,19 +32,9 @@ def spanish_patient(patient, prescriber, nurse, build_course):
     record.language = Patient.Language.SPANISH
     record.save()
     course = build_course(record, prescriptions=2, visits=2)
-    session = book.create_session(
-        prescriber=prescriber,
-        day=DAY,
-        starts=datetime.time(10, 0),
-        ends=datetime.time(11, 0),
-        slot_minutes=30,
-        capacity=2,
-        by=prescriber,
-    )
-    start = datetime.datetime.combine(DAY, datetime.time(10, 0), tzinfo=LONDON)
-    booked = book.book(record, session, start, by=nurse)
+    booked = book_at_ten(record, day=DAY, prescriber=prescriber, nurse=nurse)
     later = datetime.datetime.combine(DAY, datetime.time(10, 30), tzinfo=LONDON)
-    book.book(record, session, later, by=nurse)
+    book.book(record, booked.session, later, by=nurse)
     book.request_change(
         booked, change=booked.Change.MOVE, message="Mornings suit me", by=patient
     )

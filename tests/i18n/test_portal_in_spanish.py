@@ -19,8 +19,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.monitoring import appointments as book
 from registry.models import Patient
+from tests.i18n.conftest import book_at_ten
 from tests.portal.builders import TODAY
 
 LONDON = timezone.get_default_timezone()
@@ -53,17 +53,7 @@ def with_course(patient, prescriber, nurse, build_course):
         record.language = language
         record.save()
         course = build_course(record, prescriptions=2, visits=2)
-        session = book.create_session(
-            prescriber=prescriber,
-            day=DAY,
-            starts=datetime.time(10, 0),
-            ends=datetime.time(11, 0),
-            slot_minutes=30,
-            capacity=2,
-            by=prescriber,
-        )
-        start = datetime.datetime.combine(DAY, datetime.time(10, 0), tzinfo=LONDON)
-        book.book(record, session, start, by=nurse)
+        book_at_ten(record, day=DAY, prescriber=prescriber, nurse=nurse)
         return course
 
     return make

@@ -34,6 +34,7 @@ from clinic.reminders.models import Reminder
 from clinic.staff.importing.columns import COLUMNS
 from dosing.models import Dispense, RefusedAction
 from registry.models import RecordAccess
+from tests.i18n.conftest import book_at_ten
 from tests.i18n.pseudo import (
     ALWAYS_AS_IS,
     OPEN,
@@ -62,17 +63,7 @@ def staff_world(patient, prescriber, nurse, build_course):
     record.notes = NOTES
     record.save()
     course = build_course(record, prescriptions=2, visits=2)
-    session = book.create_session(
-        prescriber=prescriber,
-        day=DAY,
-        starts=datetime.time(10, 0),
-        ends=datetime.time(11, 0),
-        slot_minutes=30,
-        capacity=2,
-        by=prescriber,
-    )
-    start = datetime.datetime.combine(DAY, datetime.time(10, 0), tzinfo=LONDON)
-    booked = book.book(record, session, start, by=nurse)
+    booked = book_at_ten(record, day=DAY, prescriber=prescriber, nurse=nurse)
     book.request_change(booked, change=booked.Change.MOVE, message="Mornings suit me", by=patient)
     CourseFlag.objects.create(course=course, kind="mood_screen", detail=FLAG_DETAIL)
     Reminder.objects.create(
