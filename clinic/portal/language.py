@@ -10,8 +10,12 @@ the cookie, as Django's set_language does.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.views import PasswordResetView
 from django.dispatch import receiver
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect
@@ -77,3 +81,25 @@ def choose_language(request):
         samesite=settings.LANGUAGE_COOKIE_SAMESITE,
     )
     return response
+
+
+class PatientLanguagePasswordResetForm(PasswordResetForm):
+    """The password-reset email in the account's patient's language, not the language of the
+    browser that asked for it (which may be a relative's, or a library's computer); staff
+    accounts keep the page's language."""
+
+    def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
+        user = context.get("user")
+        language = (
+            Patient.objects.filter(user_id=user.pk).values_list("language", flat=True).first()
+            if user is not None
+            else None
+        )
+        in_language = (
+            translation.override(language) if language in LANGUAGE_CODES else nullcontext()
+        )
+        with in_language:
+            super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)
+
+
+password_reset = PasswordResetView.as_view(form_class=PatientLanguagePasswordResetForm)

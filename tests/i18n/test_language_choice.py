@@ -112,3 +112,36 @@ def test_not_found_is_written_in_the_readers_language(
         marked = client.get("/no-such-page/")
     data = (record.first_name, record.last_name, patient.get_username(), patient.get_full_name())
     assert_all_marked({"404": unmarked_in_html(marked.content.decode(), data)})
+
+
+@pytest.mark.parametrize(("language", "subject"), [("es", "es"), ("en-gb", "en-gb")])
+def test_the_password_reset_email_is_in_the_patients_language_whatever_the_browser(
+    client, patient, language, subject
+):
+    from django.core import mail
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    record = patient.patient
+    record.language = language
+    record.save()
+    patient.email = "alex.rivera@example.org"
+    patient.save()
+    browser = "en" if language == "es" else "es"
+    client.post(
+        reverse("password_reset"), {"email": patient.email}, HTTP_ACCEPT_LANGUAGE=browser
+    )
+    [message] = mail.outbox
+    with translation.override(subject):
+        expected = gettext("Reset your IsoCourse password")
+    assert message.subject == expected
+    with translation.override("es"):
+        spanish = gettext("Reset your IsoCourse password")
+    assert spanish != "Reset your IsoCourse password"
+
+
+def test_a_staff_members_reset_email_follows_the_page(client, nurse):
+    from django.core import mail
+
+    client.post(reverse("password_reset"), {"email": nurse.email}, HTTP_ACCEPT_LANGUAGE="es")
+    assert mail.outbox[0].subject != "Reset your IsoCourse password"
