@@ -68,6 +68,7 @@ def portal_home(request):
         and course.status in ("active", "planned")
         and check_monthly_confirmation(patient, today)
     )
+    next_appointment = upcoming_for(patient).first()
     return render(
         request,
         "portal/home.html",
@@ -79,9 +80,21 @@ def portal_home(request):
             "confirmation_due": confirmation_due,
             "clinic_phone": settings.CLINIC_PHONE,
             # The next booked appointment (docs/APPOINTMENTS.md), linking to all of them.
-            "next_appointment": upcoming_for(patient).first(),
+            "next_appointment": next_appointment,
+            "visit_appointment": _booked_before_planned(next_appointment, page),
         },
     )
+
+
+def _booked_before_planned(appointment, page):
+    """The booked appointment, when it is the patient's next visit: no visit planned sooner.
+    The "Next visit" card then shows it, and does not ask the patient to call for a date."""
+    if appointment is None:
+        return None
+    planned = page.next_visit if page is not None else None
+    if planned is None or timezone.localdate(appointment.starts_at) <= planned.date:
+        return appointment
+    return None
 
 
 def _schedule(request, course, courses):

@@ -89,7 +89,8 @@ def test_a_spanish_patient_reads_the_start_page_in_spanish(client, patient, with
     assert "Por la mañana" in html
     assert "Por la noche" in html
     assert "Próxima visita" in html
-    assert "Reservada en su última visita." in html
+    # The appointment booked for DAY comes before the follow-up planned at the last visit.
+    assert "Reservada con la clínica." in html
     for english in ("My course", "Next visit", "Today,", "Collected from", "Forgot a dose"):
         assert english not in html
 

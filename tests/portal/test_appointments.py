@@ -74,3 +74,22 @@ def test_a_move_without_a_message_is_refused_next_to_the_field(client, patient, 
     assert form.errors["message"] == [book.NO_MESSAGE]
     own.refresh_from_db()
     assert not own.request_pending
+
+
+def test_the_next_visit_card_shows_a_booked_appointment_not_a_call_to_book(
+    client, patient, appointments, build_course
+):
+    """A follow-up that did not take place, then an appointment booked by the clinic: the home
+    page's "Next visit" is the appointment, with its time; it no longer asks to call."""
+    from clinic.monitoring.models import Visit
+
+    build_course(patient.patient, prescriptions=2, visits=1)
+    Visit.objects.filter(patient=patient.patient).update(
+        next_follow_up=timezone.localdate() - datetime.timedelta(days=3)
+    )
+    client.force_login(patient)
+    html = client.get(reverse("portal:home")).content.decode()
+    card = html.split('data-testid="next-visit"')[1].split("</section>")[0]
+    assert f"{DAY:%A} {DAY.day} {DAY:%B} at 10:00" in card
+    assert "Booked with the clinic." in card
+    assert "call the clinic" not in card
