@@ -122,6 +122,8 @@ fi
 
 # Both before the web starts; they do not depend on each other, so they run side by side
 # (compressing the static files takes most of the start-up time).
+say "the translations (.po to .mo, only those changed)"
+"$BIN/python" scripts/compile_messages.py
 say "migrate, and collectstatic (hashed and compressed files for WhiteNoise) meanwhile"
 "$BIN/python" manage.py collectstatic --noinput --verbosity 0 &
 collecting=$!
