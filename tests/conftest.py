@@ -21,6 +21,7 @@ from tests.course_fixtures import (  # noqa: F401  (fixtures shared by dosing an
     start_course,
 )
 from tests.factories import PASSWORD, PatientFactory, UserFactory
+from tests.reminders.fake_sms_provider import provider  # noqa: F401  (the fake SMS provider)
 from tests.second_factor import install as install_second_factor_login
 
 # force_login passes the second factor too (tests/second_factor.py says why).

@@ -43,14 +43,21 @@ class PatientLanguageMiddleware:
         return self.get_response(request)
 
 
+def patients_language(user) -> str | None:
+    """The language on the record of the patient whose account `user` is; None for an account
+    that is no patient's (staff), or one whose record names no language the clinic offers."""
+    if user is None or user.pk is None:
+        return None
+    language = Patient.objects.filter(user_id=user.pk).values_list("language", flat=True).first()
+    return language if language in LANGUAGE_CODES else None
+
+
 @receiver(user_logged_in, dispatch_uid="clinic_patient_language")
 def remember_patient_language(sender, request, user, **kwargs):
     if request is None or not hasattr(request, "session"):
         return
-    language = (
-        Patient.objects.filter(user_id=user.pk).values_list("language", flat=True).first()
-    )
-    if language in LANGUAGE_CODES:
+    language = patients_language(user)
+    if language:
         request.session[SESSION_KEY] = language
 
 
@@ -89,16 +96,8 @@ class PatientLanguagePasswordResetForm(PasswordResetForm):
     accounts keep the page's language."""
 
     def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
-        user = context.get("user")
-        language = (
-            Patient.objects.filter(user_id=user.pk).values_list("language", flat=True).first()
-            if user is not None
-            else None
-        )
-        in_language = (
-            translation.override(language) if language in LANGUAGE_CODES else nullcontext()
-        )
-        with in_language:
+        language = patients_language(context.get("user"))
+        with translation.override(language) if language else nullcontext():
             super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)
 
 

@@ -17,22 +17,10 @@ from clinic.reminders.sending import send_due_reminders
 from registry.models import ChannelConsent, Patient
 from tests.browser.helpers import sign_in
 from tests.browser.test_accessibility import blocking_violations
-from tests.reminders import fake_sms_provider
-from tests.reminders.fake_sms_provider import FROM, SID, TOKEN
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TODAY = timezone.localdate()
 SHOTS = settings.VAR_DIR / "screenshots"
-
-
-@pytest.fixture
-def provider(settings):
-    fake = fake_sms_provider.start()
-    settings.SMS_PROVIDER_URL = fake.url
-    settings.SMS_ACCOUNT_SID, settings.SMS_AUTH_TOKEN, settings.SMS_FROM = SID, TOKEN, FROM
-    yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
 
 
 def test_a_nurse_enrols_a_patient_who_wants_texts_and_sees_the_text_in_the_log(

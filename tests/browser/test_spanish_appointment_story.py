@@ -35,8 +35,6 @@ from registry.consents import How, record_consent
 from registry.models import Patient
 from tests.browser.helpers import sign_in
 from tests.factories import PatientFactory, UserFactory
-from tests.reminders import fake_sms_provider
-from tests.reminders.fake_sms_provider import FROM, SID, TOKEN
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -59,16 +57,6 @@ PENDING_MOVE = (
     "You asked to move to another time. The clinic will answer soon; until then the "
     "appointment stands."
 )
-
-
-@pytest.fixture
-def provider(settings):
-    fake = fake_sms_provider.start()
-    settings.SMS_PROVIDER_URL = fake.url
-    settings.SMS_ACCOUNT_SID, settings.SMS_AUTH_TOKEN, settings.SMS_FROM = SID, TOKEN, FROM
-    yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
 
 
 @pytest.fixture

@@ -30,8 +30,6 @@ from tests.i18n.test_reminder_messages_marked import (
     NOT_ABOUT_A_PATIENT,
     reminder_for,
 )
-from tests.reminders import fake_sms_provider
-from tests.reminders.fake_sms_provider import FROM, SID, TOKEN
 from tests.reminders.test_reminder_sending import assert_no_health_details
 
 Kind = Reminder.Kind
@@ -147,16 +145,6 @@ def test_a_reminder_about_no_patient_is_in_the_clinics_language(spanish):
 
 
 # Text messages -----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def provider(settings):
-    fake = fake_sms_provider.start()
-    settings.SMS_PROVIDER_URL = fake.url
-    settings.SMS_ACCOUNT_SID, settings.SMS_AUTH_TOKEN, settings.SMS_FROM = SID, TOKEN, FROM
-    yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
 
 
 def test_a_spanish_patients_text_is_in_spanish(provider, spanish):

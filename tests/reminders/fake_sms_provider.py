@@ -11,6 +11,8 @@ import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
+
 SID, TOKEN, FROM = "AC00000000000000000000000000000001", "secret-auth-token", "+447911000000"
 
 
@@ -73,3 +75,15 @@ def start() -> FakeProvider:
     provider = FakeProvider(server)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return provider
+
+
+@pytest.fixture
+def provider(settings):
+    """The fake provider on loopback, with the app's SMS settings pointed at it; stopped after
+    the test. A fixture of every test (tests/conftest.py imports it)."""
+    fake = start()
+    settings.SMS_PROVIDER_URL = fake.url
+    settings.SMS_ACCOUNT_SID, settings.SMS_AUTH_TOKEN, settings.SMS_FROM = SID, TOKEN, FROM
+    yield fake
+    fake.server.shutdown()
+    fake.server.server_close()

@@ -21,7 +21,6 @@ from clinic.reminders.sending import (
 from clinic.reminders.sms.texts import LIMIT, is_gsm7, text_for
 from registry.models import Patient
 from tests.factories import PatientFactory
-from tests.reminders import fake_sms_provider
 from tests.reminders.fake_sms_provider import FROM, SID, TOKEN
 from tests.reminders.test_reminder_sending import (
     CONTEXTS,
@@ -39,16 +38,6 @@ MOBILE = "+447911123456"
 @pytest.fixture(autouse=True)
 def london(settings):
     settings.TIME_ZONE = "Europe/London"
-
-
-@pytest.fixture
-def provider(settings):
-    fake = fake_sms_provider.start()
-    settings.SMS_PROVIDER_URL = fake.url
-    settings.SMS_ACCOUNT_SID, settings.SMS_AUTH_TOKEN, settings.SMS_FROM = SID, TOKEN, FROM
-    yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
 
 
 @pytest.fixture
